@@ -1,0 +1,214 @@
+"""Training speed and memory of every variant, beside a plain TensorFlow baseline.
+
+    python -m ganlib.bench                      # all variants + baseline, 40 timed steps
+    python -m ganlib.bench --variants dcgan --steps 100 --repeats 3 --json
+
+Each measurement runs in its own process (so peak memory is that model's alone), trains on
+the real MNIST images for `--warmup` steps (tracing, oneDNN kernel selection) and then
+times `--steps` steps. The baseline is the official TensorFlow DCGAN tutorial's training
+loop: two `GradientTape`s in one `tf.function`, the same network, data and batch size.
+Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
+measured in the same run, not images/s measured on different machines.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from ganlib.errors import GanlibError
+from ganlib.variants import VARIANTS
+
+BASELINE = "tf_tutorial_dcgan"
+
+
+def _peak_memory_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def measure_variant(name, steps, warmup, batch_size):
+    """Train `name` on MNIST with `GAN.fit`; return steady-state speed and peak memory."""
+    import keras
+
+    from ganlib.data import load_dataset, training_batches
+    from ganlib.variants import Knobs, build_gan, get_variant
+
+    keras.utils.set_random_seed(0)
+    data = load_dataset("mnist", verbose=False)
+    variant = get_variant(name)
+    gan = build_gan(variant, data.image_shape, data.num_classes, Knobs())
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    batches = training_batches(data, batch_size, 100, gan.noise_draws, 0, 0, 10_000)
+    timer = _StepTimer(warmup)
+
+    class TimerCallback(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            timer.on_train_batch_end(batch, logs)
+
+    gan.fit(batches, epochs=1, steps_per_epoch=warmup + steps, callbacks=[TimerCallback()],
+            verbose=0, shuffle=False)
+    return timer.result(batch_size)
+
+
+def measure_baseline(steps, warmup, batch_size):
+    """The TensorFlow DCGAN tutorial's own loop, on the same data and batch size."""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    from ganlib.data import load_dataset, to_unit_range
+
+    keras.utils.set_random_seed(0)
+    images = to_unit_range(load_dataset("mnist", verbose=False).images)
+    dataset = (tf.data.Dataset.from_tensor_slices(images).shuffle(len(images))
+               .batch(batch_size, drop_remainder=True).repeat())
+    generator = keras.Sequential([
+        keras.Input((100,)), layers.Dense(7 * 7 * 256, use_bias=False),
+        layers.BatchNormalization(), layers.LeakyReLU(), layers.Reshape((7, 7, 256)),
+        layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
+        layers.BatchNormalization(), layers.LeakyReLU(),
+        layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False),
+        layers.BatchNormalization(), layers.LeakyReLU(),
+        layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
+                               activation="tanh")])
+    discriminator = keras.Sequential([
+        keras.Input((28, 28, 1)), layers.Conv2D(64, 5, strides=2, padding="same"),
+        layers.LeakyReLU(), layers.Dropout(0.3),
+        layers.Conv2D(128, 5, strides=2, padding="same"), layers.LeakyReLU(),
+        layers.Dropout(0.3), layers.Flatten(), layers.Dense(1)])
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+    generator_optimizer = keras.optimizers.Adam(1e-4)
+    discriminator_optimizer = keras.optimizers.Adam(1e-4)
+
+    @tf.function
+    def train_step(real_images):
+        noise = tf.random.normal([batch_size, 100])
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            generated = generator(noise, training=True)
+            real_output = discriminator(real_images, training=True)
+            fake_output = discriminator(generated, training=True)
+            gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
+            disc_loss = (cross_entropy(tf.ones_like(real_output), real_output)
+                         + cross_entropy(tf.zeros_like(fake_output), fake_output))
+        generator_optimizer.apply_gradients(zip(
+            gen_tape.gradient(gen_loss, generator.trainable_variables),
+            generator.trainable_variables))
+        discriminator_optimizer.apply_gradients(zip(
+            disc_tape.gradient(disc_loss, discriminator.trainable_variables),
+            discriminator.trainable_variables))
+        return gen_loss, disc_loss
+
+    timer = _StepTimer(warmup)
+    for batch, real_images in enumerate(dataset.take(warmup + steps)):
+        losses = train_step(real_images)
+        float(losses[0])  # wait for the step to finish, as Keras's fit does
+        timer.on_train_batch_end(batch)
+    return timer.result(batch_size)
+
+
+class _StepTimer:
+    """Times the steps after the first `warmup` ones."""
+
+    def __init__(self, warmup):
+        self.warmup = warmup
+        self.started = self.finished = None
+        self.timed_steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs:
+            float(logs["g_loss"])  # make sure the step has really finished
+        if batch + 1 == self.warmup:
+            self.started = time.perf_counter()
+        elif batch + 1 > self.warmup:
+            self.finished = time.perf_counter()
+            self.timed_steps = batch + 1 - self.warmup
+
+    def result(self, batch_size):
+        seconds = self.finished - self.started
+        return {"images_per_second": self.timed_steps * batch_size / seconds,
+                "step_ms": 1000 * seconds / self.timed_steps,
+                "peak_memory_mb": _peak_memory_mb()}
+
+
+def run_worker(name, steps, warmup, batch_size):
+    """Measure one model in a fresh process; returns its result dict."""
+    command = [sys.executable, "-m", "ganlib.bench", "--worker", name, "--steps", str(steps),
+               "--warmup", str(warmup), "--batch-size", str(batch_size)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
+    if finished.returncode != 0 or not lines:
+        raise GanlibError(f"benchmark of {name} failed: "
+                          f"{(finished.stderr.strip().splitlines() or ['no output'])[-1]}")
+    return json.loads(lines[-1])
+
+
+def benchmark(names, steps, warmup, batch_size, repeats=1):
+    """Measure each model `repeats` times (interleaved) and keep each one's median run."""
+    runs = {name: [] for name in names}
+    for _ in range(repeats):
+        for name in names:
+            runs[name].append(run_worker(name, steps, warmup, batch_size))
+    results = {}
+    for name, measurements in runs.items():
+        measurements.sort(key=lambda m: m["images_per_second"])
+        results[name] = measurements[len(measurements) // 2]
+    return results
+
+
+def format_table(results, batch_size, steps):
+    """A plain-text table of the results, with DCGAN's ratio to the baseline."""
+    lines = [f"batch {batch_size}, {steps} timed steps, median of the repeats",
+             f"{'model':<20}{'images/s':>10}{'step ms':>10}{'peak MB':>10}"]
+    for name, result in results.items():
+        lines.append(f"{name:<20}{result['images_per_second']:>10.1f}"
+                     f"{result['step_ms']:>10.1f}{result['peak_memory_mb']:>10.0f}")
+    if "dcgan" in results and BASELINE in results:
+        ratio = results["dcgan"]["images_per_second"] / results[BASELINE]["images_per_second"]
+        lines.append(f"ganlib DCGAN / TF tutorial loop throughput: {ratio:.2f}x")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m ganlib.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated variants (default: all)")
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per model")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps first")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=1, help="runs per model (median kept)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        if min(args.steps, args.warmup, args.batch_size, args.repeats) < 1:
+            raise GanlibError("--steps, --warmup, --batch-size and --repeats must be >= 1")
+        if args.worker:
+            measure = (measure_baseline if args.worker == BASELINE else
+                       lambda *a: measure_variant(args.worker, *a))
+            print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
+            return 0
+        from ganlib.variants import get_variant
+
+        names = [get_variant(name).name for name in args.variants.split(",")]
+        if "dcgan" in names:
+            names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
+        results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)
+    except GanlibError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"batch_size": args.batch_size, "steps": args.steps,
+                          "results": results}, indent=2))
+    else:
+        print(format_table(results, args.batch_size, args.steps))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

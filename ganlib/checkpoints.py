@@ -1,0 +1,70 @@
+"""Checkpoints that survive a kill at any moment, and restore *everything* training needs.
+
+A checkpoint is one `.npz` file holding, in a fixed order, every variable of
+- the generator and the discriminator (weights, BatchNorm statistics, dropout RNG state,
+  the AD-GAN dropout rate), and
+- both optimizers (step counters, Adam moments): resuming with fresh optimizer state
+  would jolt training, so they are saved too. Keras only creates optimizer variables
+  when an optimizer is built, which `GAN.compile` does up front for exactly this reason.
+
+Beside the arrays it stores a small JSON `state` (epoch, step, images seen, wall time).
+The shuffling and the noise need no saved RNG state: `ganlib.data.training_batches`
+derives both from (seed, epoch, batch).
+"""
+
+import json
+import os
+
+import numpy as np
+
+from ganlib.errors import GanlibError
+from ganlib.files import atomic_write
+
+
+def training_variables(gan):
+    """Every variable a resumed run needs, in a fixed order."""
+    return (gan.generator.variables + gan.discriminator.variables
+            + gan.d_optimizer.variables + gan.g_optimizer.variables)
+
+
+def save_checkpoint(path, gan, state):
+    """Write all training variables and `state` to `path`; False if a weight is not finite."""
+    arrays = {f"variable_{index:04d}": np.asarray(variable)
+              for index, variable in enumerate(training_variables(gan))}
+    if not all(np.all(np.isfinite(array)) for array in arrays.values()
+               if np.issubdtype(array.dtype, np.floating)):
+        return False  # never replace a good checkpoint with a broken one
+    arrays["state"] = np.array(json.dumps(state))
+
+    def write(temp_path):
+        with open(temp_path, "wb") as file:
+            np.savez(file, **arrays)
+    atomic_write(path, write, suffix=".npz")
+    return True
+
+
+def load_checkpoint(path, gan):
+    """Restore all training variables from `path` into `gan`; return the saved state."""
+    variables = training_variables(gan)
+    try:
+        with np.load(path) as stored:
+            state = json.loads(str(stored["state"]))
+            arrays = [stored[f"variable_{index:04d}"] for index in range(len(variables))]
+            extra = len(stored.files) - 1 - len(variables)
+    except (OSError, ValueError, KeyError, EOFError) as error:
+        raise GanlibError(f"checkpoint {path} is unreadable ({error}); delete it to start "
+                          "over, or use a new --out folder") from None
+    mismatched = [variable.path for variable, array in zip(variables, arrays)
+                  if tuple(variable.shape) != array.shape]
+    if extra or mismatched:
+        raise GanlibError(f"checkpoint {path} was written by a different network "
+                          f"({mismatched[0] if mismatched else 'variable count differs'}); "
+                          "use the same options as the first run, or a new --out folder")
+    for variable, array in zip(variables, arrays):
+        variable.assign(array)
+    return state
+
+
+def checkpoint_exists(path):
+    """True when a checkpoint file is present at `path`."""
+    return os.path.isfile(path)

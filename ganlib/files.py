@@ -1,0 +1,50 @@
+"""Crash-safe file writes: write a temporary file beside the target, then rename it.
+
+A rename within one folder is atomic, so a reader (or a resumed run) sees either the old
+complete file or the new complete file, never half of one, whenever the process dies.
+"""
+
+import json
+import os
+import tempfile
+
+from ganlib.errors import GanlibError
+
+
+def atomic_write(path, write, suffix=""):
+    """Call `write(temp_path)` and move the result to `path` only once it is complete."""
+    folder = os.path.dirname(os.path.abspath(path))
+    temp_path = None
+    try:
+        handle, temp_path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+        os.close(handle)
+        write(temp_path)
+        with open(temp_path, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp_path, path)
+    except OSError as error:
+        raise GanlibError(f"cannot write {path}: {error.strerror or error}; free some space "
+                          "or choose a writable output location") from None
+    finally:
+        if temp_path and os.path.exists(temp_path):
+            os.remove(temp_path)
+
+
+def write_json(path, content):
+    """Write a JSON file atomically (sorted keys, human-readable)."""
+    def write(temp_path):
+        with open(temp_path, "w") as file:
+            json.dump(content, file, indent=2, sort_keys=True)
+            file.write("\n")
+    atomic_write(path, write, suffix=".json")
+
+
+def ensure_writable_folder(folder):
+    """Create `folder` if needed and prove that files can be written in it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise GanlibError(f"cannot write to folder {folder}: {error.strerror or error}; "
+                          "choose a writable location") from None

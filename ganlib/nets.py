@@ -1,0 +1,141 @@
+"""Generator and discriminator builders, from the image shape and a few knobs.
+
+Every builder returns a functional `keras.Model`. A conditional network (num_classes set)
+takes two inputs, `[noise_or_image, label]`, with labels shaped (batch, 1) of integer ids.
+Discriminators end in one raw logit (no sigmoid): the losses work on logits because
+`sigmoid` followed by `log` loses precision exactly where training needs it.
+
+The two families:
+- MLP (Goodfellow et al., 2014): fully connected layers on flattened images.
+- Convolutional (DCGAN, Radford et al., 2015): the default is the official TensorFlow DCGAN
+  tutorial's architecture for 28x28 digits, which grows with the image size.
+"""
+
+import math
+
+import keras
+from keras import layers
+
+from ganlib.errors import GanlibError
+from ganlib.layers import ScheduledDropout
+
+LEAKY_SLOPE = 0.2  # the DCGAN paper's LeakyReLU slope, used by both families
+
+
+def _label_input():
+    return keras.Input(shape=(1,), dtype="int32", name="label")
+
+
+def _one_hot(label, num_classes):
+    return layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(label)
+
+
+def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
+    """MLP generator: noise (+ one-hot label) -> 256-512-1024 LeakyReLU -> tanh image."""
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    inputs, x = [noise], noise
+    if num_classes:
+        label = _label_input()
+        inputs.append(label)
+        x = layers.Concatenate(name="noise_and_label")([noise, _one_hot(label, num_classes)])
+    for width in units:
+        x = layers.Dense(width)(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+    x = layers.Dense(math.prod(image_shape), activation="tanh")(x)
+    image = layers.Reshape(image_shape, name="image")(x)
+    name = "cgan_generator" if num_classes else "mlp_generator"
+    return keras.Model(inputs if num_classes else noise, image, name=name)
+
+
+def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dropout=0.3):
+    """MLP discriminator: flattened image (+ one-hot label) -> 1024-512-256 -> one logit."""
+    image = keras.Input(shape=image_shape, name="image")
+    inputs, x = [image], layers.Flatten()(image)
+    if num_classes:
+        label = _label_input()
+        inputs.append(label)
+        x = layers.Concatenate(name="image_and_label")([x, _one_hot(label, num_classes)])
+    for width in units:
+        x = layers.Dense(width)(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    logit = layers.Dense(1, name="logit")(x)
+    name = "cgan_discriminator" if num_classes else "mlp_discriminator"
+    return keras.Model(inputs if num_classes else image, logit, name=name)
+
+
+def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
+                   extra_conv_layers=0):
+    """DCGAN generator: Dense to a small feature map, then Conv2DTranspose up to the image.
+
+    For 28x28x1 with the defaults this is exactly the TensorFlow tutorial's network:
+    Dense 7x7x256 -> Conv2DTranspose 128 (stride 1) -> 64 (stride 2) -> 1 (stride 2, tanh),
+    kernel 5, BatchNorm and LeakyReLU between. Each extra conv layer adds one more stride-2
+    upsampling (and doubles the width of the layers before it), so 64x64 images start from
+    a 4x4 or 8x8 map instead of 16x16.
+    """
+    height, width, channels = image_shape
+    upsamplings = 2 + extra_conv_layers
+    scale = 2 ** upsamplings
+    if height % scale or width % scale:
+        raise GanlibError(f"a DCGAN generator with {extra_conv_layers} extra conv layers needs "
+                          f"image sides divisible by {scale}, got {height}x{width}; "
+                          "change --g-extra-conv or resize the images")
+    base = max(1, round(64 * filters))
+    # Widths halve layer by layer: 256 for the first map, then 128, 64 at the defaults.
+    first_map_width = base * 2 ** upsamplings
+    widths = [base * 2 ** (upsamplings - 1 - i) for i in range(upsamplings)]
+
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    inputs, x = [noise], noise
+    if num_classes:
+        label = _label_input()
+        inputs.append(label)
+        x = layers.Concatenate(name="noise_and_label")([noise, _one_hot(label, num_classes)])
+    x = layers.Dense((height // scale) * (width // scale) * first_map_width, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+    x = layers.Reshape((height // scale, width // scale, first_map_width))(x)
+    # One stride-1 layer first (as in the tutorial), then the stride-2 upsamplings.
+    for i, layer_width in enumerate(widths):
+        strides = 1 if i == 0 else 2
+        x = layers.Conv2DTranspose(layer_width, 5, strides=strides, padding="same",
+                                   use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+    image = layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False,
+                                   activation="tanh", name="image")(x)
+    name = "cdcgan_generator" if num_classes else "dcgan_generator"
+    return keras.Model(inputs if num_classes else noise, image, name=name)
+
+
+def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_layers=0,
+                       dropout=0.3, scheduled_dropout=False, conv_layers=2):
+    """DCGAN discriminator: stride-2 convs (64, 128, ...) with LeakyReLU and Dropout -> logit.
+
+    Conditional: the one-hot label is broadcast to H x W maps and stacked onto the image as
+    extra channels, so every convolution sees the class. With `scheduled_dropout` the
+    dropout layers read their rate from a variable (AD-GAN changes it during training).
+    """
+    height, width, _ = image_shape
+    base = max(1, round(64 * filters))
+    image = keras.Input(shape=image_shape, name="image")
+    inputs, x = [image], image
+    if num_classes:
+        label = _label_input()
+        inputs.append(label)
+        label_maps = layers.Reshape((1, 1, num_classes))(_one_hot(label, num_classes))
+        label_maps = layers.UpSampling2D(size=(height, width), name="label_maps")(label_maps)
+        x = layers.Concatenate(name="image_and_label_maps")([image, label_maps])
+    for i in range(conv_layers):
+        x = layers.Conv2D(base * 2 ** i, 5, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+        x = ScheduledDropout(dropout)(x) if scheduled_dropout else layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    for _ in range(extra_dense_layers):
+        x = layers.Dense(base * 4)(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+    logit = layers.Dense(1, name="logit")(x)
+    name = "cdcgan_discriminator" if num_classes else "dcgan_discriminator"
+    return keras.Model(inputs if num_classes else image, logit, name=name)

@@ -1,0 +1,52 @@
+"""Shared fixtures: real data (the offline MNIST sample or Keras's MNIST), tiny trained runs."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Small networks and few images: every test trains in seconds on two CPU cores.
+TINY = ["--g-filters", "0.25", "--d-filters", "0.25", "--quiet"]
+
+
+def run_module(module, *args, cwd=None, timeout=600):
+    """Run `python -m module args` the way a user would; return the CompletedProcess."""
+    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=cwd or ROOT,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_clean_error(result, *phrases):
+    """A user error: non-zero exit, one 'error:' line naming the problem, no traceback."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr
+    for phrase in phrases:
+        assert phrase.lower() in error_lines[0].lower(), error_lines[0]
+    return error_lines[0]
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST training images the machine can reach (full or the offline sample)."""
+    from ganlib.data import load_dataset
+
+    return load_dataset("mnist")
+
+
+@pytest.fixture(scope="session")
+def tiny_cgan_run(tmp_path_factory):
+    """A conditional GAN trained for a few steps on digits 1, 4 and 7 (a real run folder)."""
+    from ganlib import train
+
+    out = tmp_path_factory.mktemp("runs") / "cgan-147"
+    code = train.main(["cgan", "--out", str(out), "--classes", "1,4,7", "--limit", "240",
+                       "--epochs", "1", "--batch-size", "40", "--sample-every", "2",
+                       "--checkpoint-every", "3", "--quiet"])
+    assert code == 0
+    return out
