@@ -92,6 +92,7 @@ class CrashSafeCheckpoint(keras.callbacks.Callback):
         self.state = state  # carried over from earlier runs: wall time, seed, ...
         self.guard = guard
         self.saved_step = state.get("step", 0)
+        self.saved_wall_time = state.get("wall_time", 0.0)  # as of the last checkpoint
         self.started = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -113,7 +114,7 @@ class CrashSafeCheckpoint(keras.callbacks.Callback):
         state = {**self.state, "step": step, "epoch": step // self.steps_per_epoch,
                  "images_seen": step * self.batch_size, "wall_time": self.wall_time()}
         if save_checkpoint(self.path, self.model, state):
-            self.saved_step = step
+            self.saved_step, self.saved_wall_time = step, state["wall_time"]
         else:
             self.guard.failed_at_step = step
             self.model.stop_training = True

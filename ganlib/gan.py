@@ -38,6 +38,9 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_score_tracker = keras.metrics.Mean(name="d_real")  # mean D(x)
         self.fake_score_tracker = keras.metrics.Mean(name="d_fake")  # mean D(G(z))
+        # Both networks are built functional models already; without this, Keras would try
+        # to build the GAN by calling it on a data batch (a dict it cannot feed to call()).
+        self.built = True
 
     @property
     def conditional(self):

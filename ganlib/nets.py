@@ -30,14 +30,19 @@ def _one_hot(label, num_classes):
     return layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(label)
 
 
+def _join_label(x, inputs, num_classes, name):
+    """Add a label input to `inputs` and concatenate its one-hot code onto `x`."""
+    label = _label_input()
+    inputs.append(label)
+    return layers.Concatenate(name=name)([x, _one_hot(label, num_classes)])
+
+
 def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
     """MLP generator: noise (+ one-hot label) -> 256-512-1024 LeakyReLU -> tanh image."""
     noise = keras.Input(shape=(latent_dim,), name="noise")
     inputs, x = [noise], noise
     if num_classes:
-        label = _label_input()
-        inputs.append(label)
-        x = layers.Concatenate(name="noise_and_label")([noise, _one_hot(label, num_classes)])
+        x = _join_label(noise, inputs, num_classes, "noise_and_label")
     for width in units:
         x = layers.Dense(width)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
@@ -52,9 +57,7 @@ def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dro
     image = keras.Input(shape=image_shape, name="image")
     inputs, x = [image], layers.Flatten()(image)
     if num_classes:
-        label = _label_input()
-        inputs.append(label)
-        x = layers.Concatenate(name="image_and_label")([x, _one_hot(label, num_classes)])
+        x = _join_label(x, inputs, num_classes, "image_and_label")
     for width in units:
         x = layers.Dense(width)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
@@ -90,9 +93,7 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
     noise = keras.Input(shape=(latent_dim,), name="noise")
     inputs, x = [noise], noise
     if num_classes:
-        label = _label_input()
-        inputs.append(label)
-        x = layers.Concatenate(name="noise_and_label")([noise, _one_hot(label, num_classes)])
+        x = _join_label(noise, inputs, num_classes, "noise_and_label")
     x = layers.Dense((height // scale) * (width // scale) * first_map_width, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(LEAKY_SLOPE)(x)

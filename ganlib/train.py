@@ -59,17 +59,24 @@ class TrainConfig:
         variant = get_variant(self.variant)
         config = dataclasses.replace(
             self, variant=variant.name,
-            epochs=self.epochs or variant.epochs,
-            batch_size=self.batch_size or variant.batch_size,
-            learning_rate=self.learning_rate or variant.learning_rate,
-            beta_1=variant.beta_1 if self.beta_1 is None else self.beta_1,
+            epochs=_default(self.epochs, variant.epochs),
+            batch_size=_default(self.batch_size, variant.batch_size),
+            learning_rate=_default(self.learning_rate, variant.learning_rate),
+            beta_1=_default(self.beta_1, variant.beta_1),
             classes=sorted(set(self.classes)) if self.classes else None)
         for name in ("epochs", "batch_size", "checkpoint_every", "sample_every"):
             if getattr(config, name) < 1:
-                raise GanlibError(f"--{name.replace('_', '-')} must be at least 1")
+                raise GanlibError(f"--{name.replace('_', '-')} must be at least 1, "
+                                  f"got {getattr(config, name)}")
+        if not config.learning_rate > 0:
+            raise GanlibError(f"--learning-rate must be positive, got {config.learning_rate}")
         if config.distribute not in (None, "mirrored"):
             raise GanlibError(f"unknown --distribute '{config.distribute}'; use 'mirrored'")
         return config
+
+
+def _default(value, default):
+    return default if value is None else value
 
 
 @dataclasses.dataclass
@@ -96,6 +103,7 @@ def train(config, extra_callbacks=(), verbose=1):
     paths = run_paths(config.out)
     ensure_writable_folder(config.out)
     _check_same_run(paths["config"], config)
+    remove_partial_files(config.out)
 
     import keras
     import tensorflow as tf
@@ -121,6 +129,10 @@ def train(config, extra_callbacks=(), verbose=1):
     state = {"wall_time": 0.0, "step": 0}
     if checkpoint_exists(paths["checkpoint"]):
         state = load_checkpoint(paths["checkpoint"], gan)
+        # The optimizers' saved state includes their learning rate; a resumed run may
+        # deliberately change it (e.g. lower it after a NaN), so the new option wins.
+        gan.d_optimizer.learning_rate = config.learning_rate
+        gan.g_optimizer.learning_rate = config.learning_rate
         print(f"[ganlib] resuming {config.out} at step {state['step']} "
               f"(epoch {state['epoch'] + 1}, {state['images_seen']:,} images seen)")
         _truncate_history(paths["history"], state["step"])
@@ -159,10 +171,12 @@ def train(config, extra_callbacks=(), verbose=1):
     if epoch < config.epochs and guard.failed_at_step is None:
         fit(epoch, config.epochs, 0)
     if guard.failed_at_step is not None:
+        kept = (f"the last good checkpoint (step {checkpoint.saved_step}) is kept in "
+                f"{paths['checkpoint']}" if checkpoint_exists(paths["checkpoint"])
+                else "no checkpoint had been written yet")
         raise GanlibError(
-            f"training stopped: the loss became NaN/inf at step {guard.failed_at_step}; the "
-            f"last good checkpoint (step {checkpoint.saved_step}) is kept in "
-            f"{paths['checkpoint']}; lower --learning-rate and run again to resume from it")
+            f"training stopped: the loss became NaN/inf at step {guard.failed_at_step}; "
+            f"{kept}; lower --learning-rate and run the command again")
 
     card = _finish_run(gan, config, data, paths, checkpoint)
     return TrainResult(gan, config.out, cb.read_history(paths["history"]), card)
@@ -221,6 +235,14 @@ def _check_same_run(config_path, config):
                 "to resume it, or choose a new --out folder")
 
 
+def remove_partial_files(folder):
+    """Delete the temporary files a killed run left behind (never a finished file)."""
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if name.startswith(".tmp-"):
+                os.remove(os.path.join(parent, name))
+
+
 def _truncate_history(path, up_to_step):
     """Drop history written after the checkpoint we resume from (it will be redone)."""
     from ganlib.callbacks import read_history
@@ -238,7 +260,8 @@ def _finish_run(gan, config, data, paths, checkpoint):
 
     atomic_write(paths["generator"], gan.generator.save, suffix=".keras")
     frames = sorted(os.path.join(paths["samples"], name)
-                    for name in os.listdir(paths["samples"]) if name.endswith(".png"))
+                    for name in os.listdir(paths["samples"])
+                    if name.startswith("step_") and name.endswith(".png"))
     viz.save_gif(frames, paths["gif"])
     step = global_step(gan)
     card = {
@@ -259,7 +282,7 @@ def _finish_run(gan, config, data, paths, checkpoint):
         "beta_1": config.beta_1,
         "seed": config.seed,
         "knobs": dataclasses.asdict(config.knobs),
-        "wall_time_seconds": round(checkpoint.wall_time(), 1),
+        "wall_time_seconds": round(checkpoint.saved_wall_time, 1),
         "train_command": _train_command(config),
         "ganlib_version": __version__,
     }
@@ -274,6 +297,8 @@ def _train_command(config):
     parts = ["python -m ganlib.train", config.variant, "--out", config.out,
              "--dataset", config.dataset, "--epochs", str(config.epochs),
              "--batch-size", str(config.batch_size), "--seed", str(config.seed)]
+    if config.split != "train":
+        parts += ["--split", config.split]
     if config.classes:
         parts += ["--classes", ",".join(map(str, config.classes))]
     if config.limit:

@@ -35,12 +35,21 @@ def save_png(path, picture, scale=1):
 
 
 def save_gif(frame_paths, path, seconds_per_frame=0.25, hold_last_seconds=2.0):
-    """Join PNG frames into a looping GIF; the last frame stays up a little longer."""
-    frames = [Image.open(frame_path).convert("P") for frame_path in frame_paths]
+    """Join PNG frames into a looping GIF; the last frame stays up a little longer.
+
+    Returns how many frames could not be read and were left out.
+    """
+    frames = []
+    for frame_path in frame_paths:
+        try:
+            frames.append(Image.open(frame_path).convert("P"))
+        except (OSError, ValueError):  # a damaged frame costs one frame, not the GIF
+            pass
     if not frames:
-        return
+        return len(frame_paths)
     durations = [int(seconds_per_frame * 1000)] * len(frames)
     durations[-1] = int(hold_last_seconds * 1000)
     atomic_write(path, lambda temp_path: frames[0].save(
         temp_path, format="GIF", save_all=True, append_images=frames[1:],
         duration=durations, loop=0), suffix=".gif")
+    return len(frame_paths) - len(frames)

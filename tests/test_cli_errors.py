@@ -1,0 +1,89 @@
+"""Every user mistake: one 'error:' line saying what and how to fix, exit 2, nothing lost."""
+
+import hashlib
+import os
+
+import numpy as np
+
+from conftest import TINY, assert_clean_error, run_module
+
+
+def test_unknown_variant_lists_the_known_ones():
+    for module in ("ganlib.sample", "ganlib.train"):
+        error = assert_clean_error(run_module(module, "stylegan"), "unknown variant 'stylegan'")
+        assert "vanilla, cgan, dcgan, cdcgan, adgan" in error
+
+
+def test_unknown_dataset(tmp_path):
+    assert_clean_error(run_module("ganlib.train", "dcgan", "--dataset", "cifar100",
+                                  "--out", tmp_path / "run"), "unknown dataset")
+
+
+def test_missing_and_corrupt_model_files(tmp_path):
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", tmp_path / "none.keras"),
+                       "no model file")
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"PK\x03\x04 definitely not a whole zip archive")
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", corrupt), "cannot load")
+
+
+def test_variant_without_a_shipped_model_points_at_the_train_command():
+    error = assert_clean_error(run_module("ganlib.sample", "vanilla", "--dataset", "fashion_mnist"),
+                               "no shipped vanilla generator")
+    assert "python -m ganlib.train vanilla" in error
+
+
+def test_label_errors(tiny_cgan_run, tmp_path):
+    model = tiny_cgan_run / "generator.keras"
+    assert_clean_error(run_module("ganlib.sample", "cgan", "--model", model, "--label", "3"),
+                       "label 3", "1, 4, 7")
+    assert_clean_error(run_module("ganlib.sample", "cgan", "--model", model, "--label", "42"),
+                       "label 42")
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--label", "3"),
+                       "only for conditional")
+
+
+def test_output_that_cannot_be_written(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep me")
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--out", blocker / "x.png"),
+                       "cannot write")
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--out", tmp_path / "x.jpg"),
+                       ".png", ".npy")
+    assert_clean_error(run_module("ganlib.train", "vanilla", "--out", blocker / "run"),
+                       "cannot write to folder")
+    assert blocker.read_text() == "keep me"
+
+
+def test_resuming_with_other_fixed_options_is_refused(tiny_cgan_run):
+    before = _digest(tiny_cgan_run / "checkpoint.npz")
+    assert_clean_error(run_module("ganlib.train", "dcgan", "--out", tiny_cgan_run),
+                       "holds a run with variant='cgan'")
+    assert _digest(tiny_cgan_run / "checkpoint.npz") == before
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    common = ["vanilla", "--out", run, "--limit", "128", "--batch-size", "32", *TINY]
+    assert run_module("ganlib.train", *common, "--epochs", "1").returncode == 0
+    good = _digest(run / "checkpoint.npz")
+    # An absurd learning rate blows the weights up to inf within a step or two.
+    result = run_module("ganlib.train", *common, "--epochs", "3", "--learning-rate", "1e30")
+    assert_clean_error(result, "nan", "last good checkpoint (step 4)", "lower --learning-rate")
+    assert _digest(run / "checkpoint.npz") == good
+    with np.load(run / "checkpoint.npz") as stored:
+        assert all(np.isfinite(stored[key]).all() for key in stored.files
+                   if key != "state" and stored[key].dtype.kind == "f")
+
+
+def test_bad_numbers_are_refused(tmp_path):
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--num", "0"), "--num")
+    assert_clean_error(run_module("ganlib.train", "dcgan", "--epochs", "0",
+                                  "--out", tmp_path / "r"), "--epochs")
+    assert_clean_error(run_module("ganlib.train", "dcgan", "--classes", "one,two",
+                                  "--out", tmp_path / "r"), "--classes")
+    assert not os.path.exists(tmp_path / "r" / "checkpoint.npz")
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()

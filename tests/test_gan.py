@@ -1,0 +1,116 @@
+"""The training step: networks in training mode, losses, and AD-GAN's live dropout rate."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from ganlib import callbacks as cb
+from ganlib.data import take_subset, training_batches
+from ganlib.layers import ScheduledDropout
+from ganlib.losses import BinaryCrossEntropyLoss
+from ganlib.variants import Knobs, build_gan, get_variant
+
+SMALL = Knobs(latent_dim=16, g_filters=0.25, d_filters=0.25)
+
+
+def _compiled(name, data, knobs=SMALL):
+    keras.utils.set_random_seed(0)
+    gan = build_gan(get_variant(name), data.image_shape, data.num_classes, knobs)
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    return gan
+
+
+def _batches(gan, data, batch_size, epochs):
+    return training_batches(data, batch_size, gan.latent_dim, gan.noise_draws, 0, 0, epochs)
+
+
+def test_losses_match_their_formulas():
+    loss = BinaryCrossEntropyLoss()
+    real, fake = np.array([[2.0], [0.5]]), np.array([[-1.0], [0.3]])
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    expected_d = -np.mean(np.log(sigmoid(real))) - np.mean(np.log(1 - sigmoid(fake)))
+    assert float(loss.discriminator_loss(real, fake)) == pytest.approx(expected_d, rel=1e-5)
+    assert float(loss.generator_loss(fake)) == pytest.approx(
+        -np.mean(np.log(sigmoid(fake))), rel=1e-5)
+    minimax = BinaryCrossEntropyLoss("minimax")
+    assert float(minimax.generator_loss(fake)) == pytest.approx(
+        np.mean(np.log(1 - sigmoid(fake))), rel=1e-5)
+    smoothed = BinaryCrossEntropyLoss(label_smoothing=0.1)
+    # With smoothing, a D that outputs exactly 0.9 on real images is optimal for that term.
+    optimum = np.log(0.9 / 0.1)
+    assert float(smoothed.discriminator_loss(np.array([[optimum]]), np.array([[-50.0]]))) < \
+        float(smoothed.discriminator_loss(np.array([[optimum + 3]]), np.array([[-50.0]])))
+
+
+def test_train_step_runs_both_networks_in_training_mode(mnist):
+    data = take_subset(mnist, 100)
+    gan = _compiled("dcgan", data)
+    batch_norm = next(l for l in gan.generator.layers if "batch_normalization" in l.name)
+    dropout_seed = [v for v in gan.discriminator.variables if "seed_generator" in v.path][0]
+    seed_before = np.asarray(dropout_seed).copy()
+    history = gan.fit(_batches(gan, data, 32, 1), epochs=1, steps_per_epoch=3, verbose=0)
+    # BatchNorm only updates its moving statistics, and Dropout only draws random masks,
+    # when called with training=True.
+    assert np.abs(np.asarray(batch_norm.moving_mean)).max() > 0
+    assert not np.array_equal(np.asarray(dropout_seed), seed_before)
+    assert int(gan.g_optimizer.iterations) == 3 and int(gan.d_optimizer.iterations) == 3
+    for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert math.isfinite(history.history[key][0])
+    assert 0 < history.history["d_real"][0] < 1
+
+
+def test_uneven_dataset_gives_equal_batches_and_one_trace(mnist):
+    data = take_subset(mnist, 100)  # 100 = 3 x 32 + 4: the 4 are dropped each epoch
+    plain = _compiled("vanilla", data, Knobs(latent_dim=16))
+    traces = []
+
+    class CountingGAN(type(plain)):
+        def train_step(self, batch):
+            traces.append(batch["images"].shape)  # Python runs this only while tracing
+            return super().train_step(batch)
+
+    gan = CountingGAN(plain.generator, plain.discriminator, plain.latent_dim)
+    gan.compile(d_optimizer=keras.optimizers.Adam(), g_optimizer=keras.optimizers.Adam())
+    gan.fit(_batches(gan, data, 32, 2), epochs=2, steps_per_epoch=3, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 6
+    assert len(traces) == 1 and tuple(traces[0]) == (32, 28, 28, 1)
+
+
+def test_dropout_schedule_values():
+    rates = [cb.dropout_rate_at(epoch, 20) for epoch in range(20)]
+    assert rates == pytest.approx([0.5, 0.4, 0.3, 0.2, 0.1] + [0.0] * 15)
+    # The final rate holds for the last final_fraction of epochs, whatever the numbers.
+    rates = [cb.dropout_rate_at(epoch, 8, initial=0.4, step=0.2, final_fraction=0.5)
+             for epoch in range(8)]
+    assert rates == pytest.approx([0.4, 0.4, 0.2, 0.2, 0.0, 0.0, 0.0, 0.0])
+
+
+def test_adgan_dropout_really_changes_inside_the_compiled_step(mnist):
+    """Measure the share of units dropped *inside* train_step, epoch by epoch."""
+    data = take_subset(mnist, 64)
+
+    class ProbedGAN(type(_compiled("adgan", data))):
+        def train_step(self, batch):
+            logs = super().train_step(batch)
+            layer = next(l for l in self.discriminator.layers if isinstance(l, ScheduledDropout))
+            dropped = ops.mean(ops.cast(layer(ops.ones((64, 256)), training=True) == 0, "float32"))
+            return {**logs, "dropped": dropped}
+
+    keras.utils.set_random_seed(0)
+    plain = _compiled("adgan", data)
+    gan = ProbedGAN(plain.generator, plain.discriminator, plain.latent_dim)
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    epochs = 8
+    schedule = cb.DropoutSchedule(epochs, initial=0.5, step=0.2, final_fraction=0.5)
+    history = gan.fit(_batches(gan, data, 32, epochs), epochs=epochs, steps_per_epoch=2,
+                      callbacks=[schedule], verbose=0)
+    expected = [cb.dropout_rate_at(e, epochs, 0.5, 0.0, 0.2, 0.5) for e in range(epochs)]
+    assert expected == pytest.approx([0.5, 0.5, 0.3, 0.3, 0.0, 0.0, 0.0, 0.0])
+    measured = history.history["dropped"]  # mean over the epoch's steps of 16,384 units each
+    assert measured == pytest.approx(expected, abs=0.02)
+    assert history.history["d_dropout"] == pytest.approx(expected)
