@@ -70,6 +70,7 @@ class TrainConfig:
                                   f"got {getattr(config, name)}")
         if not config.learning_rate > 0:
             raise GanlibError(f"--learning-rate must be positive, got {config.learning_rate}")
+        config.knobs.validate()
         if config.distribute not in (None, "mirrored"):
             raise GanlibError(f"unknown --distribute '{config.distribute}'; use 'mirrored'")
         return config
@@ -313,7 +314,8 @@ def parse_args(argv=None):
     parser.add_argument("variant", help=f"one of: {', '.join(VARIANTS)} (any case)")
     parser.add_argument("--out", help="run folder (default: runs/VARIANT-DATASET)")
     parser.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(DATASETS)}")
-    parser.add_argument("--split", default="train", help="train, test or all")
+    parser.add_argument("--split", default="train", choices=["train", "test", "all"],
+                        help="which part of the dataset to train on (default train)")
     parser.add_argument("--classes", help="train on these class ids only, e.g. 1,4,7")
     parser.add_argument("--limit", type=int, help="use only this many images (quick runs)")
     parser.add_argument("--data-dir", help="folder with the dataset's IDX files")
@@ -321,9 +323,11 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, help="global batch size (default 64)")
     parser.add_argument("--learning-rate", type=float, help="Adam step size (default 2e-4)")
     parser.add_argument("--beta-1", type=float, help="Adam beta_1 (default 0.5)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--checkpoint-every", type=int, default=200, help="steps")
-    parser.add_argument("--sample-every", type=int, default=200, help="steps")
+    parser.add_argument("--seed", type=int, default=0, help="weights, shuffling and noise")
+    parser.add_argument("--checkpoint-every", type=int, default=200,
+                        help="save all training state every N steps (and at each epoch end)")
+    parser.add_argument("--sample-every", type=int, default=200,
+                        help="save a sample grid (a GIF frame) every N steps")
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic TensorFlow ops (bit-exact resumes, a little slower)")
     parser.add_argument("--distribute", choices=["mirrored"],
@@ -334,7 +338,9 @@ def parse_args(argv=None):
     knob_group = parser.add_argument_group("network and loss knobs")
     for field in dataclasses.fields(Knobs):
         knob_group.add_argument("--" + field.name.replace("_", "-"), type=type(field.default),
-                                default=field.default, dest="knob_" + field.name)
+                                default=field.default, dest="knob_" + field.name,
+                                metavar=type(field.default).__name__.upper(),
+                                help=f"default {field.default}")
     args = parser.parse_args(argv)
     knobs = Knobs(**{field.name: getattr(args, "knob_" + field.name)
                      for field in dataclasses.fields(Knobs)})

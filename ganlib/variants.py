@@ -14,10 +14,10 @@ default; `Knobs` holds everything a user may change from the command line.
 
 import dataclasses
 
-from ganlib import nets
 from ganlib.errors import GanlibError
-from ganlib.gan import GAN
-from ganlib.losses import BinaryCrossEntropyLoss
+
+# The network, loss and model modules import TensorFlow, which takes seconds to start: they
+# are imported inside the functions that need them, so looking up a name is instant.
 
 
 @dataclasses.dataclass
@@ -36,6 +36,32 @@ class Knobs:
     dropout_final: float = 0.0      # AD-GAN: the rate it decays to
     dropout_step: float = 0.1       # AD-GAN: the size of each decrease
     dropout_final_fraction: float = 0.75  # AD-GAN: share of epochs held at the final rate
+
+    def validate(self):
+        """Raise a GanlibError naming the first knob whose value cannot work."""
+        from ganlib.losses import GENERATOR_LOSSES
+
+        checks = [
+            ("latent-dim", self.latent_dim >= 1, "at least 1"),
+            ("g-filters", self.g_filters > 0, "positive"),
+            ("d-filters", self.d_filters > 0, "positive"),
+            ("g-extra-conv", self.g_extra_conv >= 0, "0 or more"),
+            ("d-extra-dense", self.d_extra_dense >= 0, "0 or more"),
+            ("d-dropout", 0 <= self.d_dropout < 1, "in [0, 1)"),
+            ("generator-loss", self.generator_loss in GENERATOR_LOSSES,
+             " or ".join(GENERATOR_LOSSES)),
+            ("label-smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
+            ("dropout-initial", 0 <= self.dropout_initial < 1, "in [0, 1)"),
+            ("dropout-final", 0 <= self.dropout_final <= self.dropout_initial,
+             "between 0 and --dropout-initial"),
+            ("dropout-step", self.dropout_step > 0, "positive"),
+            ("dropout-final-fraction", 0 <= self.dropout_final_fraction <= 1, "in [0, 1]"),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                value = getattr(self, name.replace("-", "_"))
+                raise GanlibError(f"--{name} must be {expected}, got {value!r}")
+        return self
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +101,8 @@ def get_variant(name):
 
 def build_networks(variant, image_shape, num_classes, knobs):
     """(generator, discriminator) for a variant, sized for `image_shape`."""
+    from ganlib import nets
+
     classes = num_classes if variant.conditional else None
     if not variant.convolutional:
         generator = nets.mlp_generator(image_shape, knobs.latent_dim, classes)
@@ -91,6 +119,9 @@ def build_networks(variant, image_shape, num_classes, knobs):
 
 def build_gan(variant, image_shape, num_classes, knobs):
     """A `GAN` model (not yet compiled) for a variant."""
+    from ganlib.gan import GAN
+    from ganlib.losses import BinaryCrossEntropyLoss
+
     generator, discriminator = build_networks(variant, image_shape, num_classes, knobs)
     loss = BinaryCrossEntropyLoss(knobs.generator_loss, knobs.label_smoothing)
     return GAN(generator, discriminator, knobs.latent_dim,

@@ -82,6 +82,10 @@ def test_bad_numbers_are_refused(tmp_path):
                                   "--out", tmp_path / "r"), "--epochs")
     assert_clean_error(run_module("ganlib.train", "dcgan", "--classes", "one,two",
                                   "--out", tmp_path / "r"), "--classes")
+    assert_clean_error(run_module("ganlib.train", "dcgan", "--generator-loss", "hinge",
+                                  "--out", tmp_path / "r"), "--generator-loss", "minimax")
+    assert_clean_error(run_module("ganlib.train", "adgan", "--dropout-initial", "1.5",
+                                  "--out", tmp_path / "r"), "--dropout-initial")
     assert not os.path.exists(tmp_path / "r" / "checkpoint.npz")
 
 
