@@ -21,6 +21,8 @@ def atomic_write(path, write, suffix=""):
         write(temp_path)
         with open(temp_path, "rb") as written:
             os.fsync(written.fileno())
+        # mkstemp makes private (0600) files; give the result the usual permissions.
+        os.chmod(temp_path, 0o666 & ~_current_umask())
         os.replace(temp_path, path)
     except OSError as error:
         raise GanlibError(f"cannot write {path}: {error.strerror or error}; free some space "
@@ -28,6 +30,12 @@ def atomic_write(path, write, suffix=""):
     finally:
         if temp_path and os.path.exists(temp_path):
             os.remove(temp_path)
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path, content):
