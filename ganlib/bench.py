@@ -13,7 +13,6 @@ measured in the same run, not images/s measured on different machines.
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys

@@ -134,6 +134,12 @@ class SampleGrids(keras.callbacks.Callback):
         """Where the grid of a given step is saved."""
         return os.path.join(self.folder, f"step_{step:07d}.png")
 
+    @staticmethod
+    def saved_frames(folder):
+        """The grids saved in `folder`, in training order."""
+        return sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                      if name.startswith("step_") and name.endswith(".png"))
+
     def on_train_begin(self, logs=None):
         os.makedirs(self.folder, exist_ok=True)
         if global_step(self.model) == 0:

@@ -10,13 +10,15 @@ import tempfile
 
 from ganlib.errors import GanlibError
 
+TEMP_PREFIX = ".tmp-"  # a file named so is an unfinished write
+
 
 def atomic_write(path, write, suffix=""):
     """Call `write(temp_path)` and move the result to `path` only once it is complete."""
     folder = os.path.dirname(os.path.abspath(path))
     temp_path = None
     try:
-        handle, temp_path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+        handle, temp_path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
         os.close(handle)
         write(temp_path)
         with open(temp_path, "rb") as written:
@@ -30,6 +32,14 @@ def atomic_write(path, write, suffix=""):
     finally:
         if temp_path and os.path.exists(temp_path):
             os.remove(temp_path)
+
+
+def remove_partial_writes(folder):
+    """Delete the temporary files a killed process left behind (never a finished file)."""
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if name.startswith(TEMP_PREFIX):
+                os.remove(os.path.join(parent, name))
 
 
 def _current_umask():

@@ -34,7 +34,6 @@ def load_generator(path):
     if not os.path.isfile(path):
         raise GanlibError(f"no model file at {path}; check the path, or train one with "
                           "`python -m ganlib.train VARIANT --out runs/NAME`")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     try:
@@ -100,19 +99,23 @@ def generate_images(generator, noise, labels=None, batch_size=256):
     return np.concatenate(batches)
 
 
+def check_output_path(out):
+    """Refuse an output name that is neither a .png grid nor a .npy array."""
+    if os.path.splitext(out)[1].lower() not in (".png", ".npy"):
+        raise GanlibError(f"--out must end in .png (a grid) or .npy (an array), got '{out}'")
+
+
 def save_samples(images, out, columns=8):
     """Write images as a PNG grid or as a uint8 .npy array (N, H, W) or (N, H, W, 3)."""
     from ganlib import viz
     from ganlib.files import atomic_write, ensure_writable_folder
 
-    extension = os.path.splitext(out)[1].lower()
-    if extension not in (".png", ".npy"):
-        raise GanlibError(f"--out must end in .png (a grid) or .npy (an array), got '{out}'")
+    check_output_path(out)
     ensure_writable_folder(os.path.dirname(os.path.abspath(out)))
     pixels = to_uint8(images)
     if pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
-    if extension == ".png":
+    if out.lower().endswith(".png"):
         viz.save_png(out, viz.image_grid(pixels, columns), scale=2)
     else:
         atomic_write(out, lambda temp_path: np.save(open(temp_path, "wb"), pixels),
@@ -151,8 +154,7 @@ def main(argv=None):
                 f"with `python -m ganlib.train {variant.name} --dataset {args.dataset} --out "
                 f"runs/{variant.name}` and pass --model runs/{variant.name}/generator.keras")
         out = args.out or f"{variant.name}_samples.png"
-        if os.path.splitext(out)[1].lower() not in (".png", ".npy"):
-            raise GanlibError(f"--out must end in .png (a grid) or .npy (an array), got '{out}'")
+        check_output_path(out)  # before loading the model: fail fast
         generator, card = load_generator(path)
         labels = sample_labels(card, args.num, args.label)
         noise = latent_noise(args.num, card["latent_dim"], args.seed, args.mean, args.std)

@@ -24,7 +24,7 @@ import time
 from ganlib import __version__
 from ganlib.data import DATASETS, load_dataset, steps_per_epoch, training_batches
 from ganlib.errors import GanlibError
-from ganlib.files import ensure_writable_folder, write_json
+from ganlib.files import ensure_writable_folder, remove_partial_writes, write_json
 from ganlib.variants import VARIANTS, Knobs, get_variant
 
 # Options that define the run: resuming with different values would be a different run.
@@ -104,7 +104,7 @@ def train(config, extra_callbacks=(), verbose=1):
     paths = run_paths(config.out)
     ensure_writable_folder(config.out)
     _check_same_run(paths["config"], config)
-    remove_partial_files(config.out)
+    remove_partial_writes(config.out)
 
     import keras
     import tensorflow as tf
@@ -236,14 +236,6 @@ def _check_same_run(config_path, config):
                 "to resume it, or choose a new --out folder")
 
 
-def remove_partial_files(folder):
-    """Delete the temporary files a killed run left behind (never a finished file)."""
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            if name.startswith(".tmp-"):
-                os.remove(os.path.join(parent, name))
-
-
 def _truncate_history(path, up_to_step):
     """Drop history written after the checkpoint we resume from (it will be redone)."""
     from ganlib.callbacks import read_history
@@ -256,14 +248,11 @@ def _truncate_history(path, up_to_step):
 def _finish_run(gan, config, data, paths, checkpoint):
     """Save the generator, its card and the progress GIF; return the card."""
     from ganlib import viz
-    from ganlib.callbacks import global_step
+    from ganlib.callbacks import SampleGrids, global_step
     from ganlib.files import atomic_write
 
     atomic_write(paths["generator"], gan.generator.save, suffix=".keras")
-    frames = sorted(os.path.join(paths["samples"], name)
-                    for name in os.listdir(paths["samples"])
-                    if name.startswith("step_") and name.endswith(".png"))
-    viz.save_gif(frames, paths["gif"])
+    viz.save_gif(SampleGrids.saved_frames(paths["samples"]), paths["gif"])
     step = global_step(gan)
     card = {
         "variant": config.variant,
