@@ -16,6 +16,8 @@ import dataclasses
 
 from ganlib.errors import GanlibError
 
+UPDATE_KINDS = ("simultaneous", "alternating")  # ganlib.gan.UPDATES, without TensorFlow
+
 # The network, loss and model modules import TensorFlow, which takes seconds to start: they
 # are imported inside the functions that need them, so looking up a name is instant.
 
@@ -31,6 +33,7 @@ class Knobs:
     d_extra_dense: int = 0          # extra dense layers before the discriminator's logit
     d_dropout: float = 0.3          # discriminator dropout (AD-GAN: see the schedule knobs)
     generator_loss: str = "non_saturating"
+    update: str = "simultaneous"    # or "alternating" (see ganlib.gan)
     label_smoothing: float = 0.0
     dropout_initial: float = 0.5    # AD-GAN: discriminator dropout at the start
     dropout_final: float = 0.0      # AD-GAN: the rate it decays to
@@ -50,6 +53,7 @@ class Knobs:
             ("d-dropout", 0 <= self.d_dropout < 1, "in [0, 1)"),
             ("generator-loss", self.generator_loss in GENERATOR_LOSSES,
              " or ".join(GENERATOR_LOSSES)),
+            ("update", self.update in UPDATE_KINDS, " or ".join(UPDATE_KINDS)),
             ("label-smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
             ("dropout-initial", 0 <= self.dropout_initial < 1, "in [0, 1)"),
             ("dropout-final", 0 <= self.dropout_final <= self.dropout_initial,
@@ -125,4 +129,5 @@ def build_gan(variant, image_shape, num_classes, knobs):
     generator, discriminator = build_networks(variant, image_shape, num_classes, knobs)
     loss = BinaryCrossEntropyLoss(knobs.generator_loss, knobs.label_smoothing)
     return GAN(generator, discriminator, knobs.latent_dim,
-               num_classes=num_classes if variant.conditional else None, loss=loss)
+               num_classes=num_classes if variant.conditional else None, loss=loss,
+               update=knobs.update)

@@ -114,3 +114,31 @@ def test_adgan_dropout_really_changes_inside_the_compiled_step(mnist):
     measured = history.history["dropped"]  # mean over the epoch's steps of 16,384 units each
     assert measured == pytest.approx(expected, abs=0.02)
     assert history.history["d_dropout"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "dcgan"])
+def test_simultaneous_and_alternating_updates_differ_only_in_the_generator_step(mnist, name):
+    """Same start, same batch: D's step is identical; G's sees the old or the updated D."""
+    data = take_subset(mnist, 64)
+    weights = {}
+    for update in ("simultaneous", "alternating"):
+        # No dropout: both runs must draw no random numbers inside the step.
+        gan = _compiled(name, data, Knobs(latent_dim=16, g_filters=0.25, d_filters=0.25,
+                                          d_dropout=0.0, update=update))
+        batch = next(iter(_batches(gan, data, 32, 1)))
+        logs = gan.train_step(batch)
+        assert all(math.isfinite(float(value)) for value in logs.values())
+        weights[update] = ([np.asarray(v) for v in gan.discriminator.trainable_variables],
+                           [np.asarray(v) for v in gan.generator.trainable_variables])
+    (d_simultaneous, g_simultaneous), (d_alternating, g_alternating) = weights.values()
+    for a, b in zip(d_simultaneous, d_alternating):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(a, b, rtol=1e-5, atol=1e-6)
+               for a, b in zip(g_simultaneous, g_alternating))
+
+
+def test_unknown_update_is_refused():
+    from ganlib.errors import GanlibError
+
+    with pytest.raises(GanlibError, match="--update"):
+        Knobs(update="sideways").validate()
