@@ -1,0 +1,122 @@
+"""Measure a generator's samples with the dataset's classifier (see `ganlib.metrics`).
+
+    python -m ganlib.evaluate dcgan                      # the shipped generator, N = 1000
+    python -m ganlib.evaluate dcgan --model runs/dcgan-mnist/generator.keras --num 2000
+
+Real images are drawn from the whole dataset in a fixed order: the first N are the
+reference for the generated set, the next N give the real-data floor of the FCD. The same
+seed gives the same numbers.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from ganlib import metrics
+from ganlib.errors import GanlibError
+from ganlib.variants import VARIANTS, get_variant
+
+
+def real_sets(dataset, num, classes=None):
+    """Two disjoint sets of `num` real uint8 images (reference, floor), fixed order."""
+    from ganlib.data import load_dataset
+
+    data = load_dataset(dataset, "all", classes, verbose=False)
+    if len(data) < 2 * num:
+        raise GanlibError(f"--num {num} needs {2 * num} real images, {data.name} has "
+                          f"{len(data)}; lower --num")
+    order = np.random.default_rng(1).permutation(len(data))
+    return data.images[order[:num]], data.images[order[num:2 * num]]
+
+
+def evaluate_generator(generator, card, num=1000, seed=0, classifier=None):
+    """All metrics of a generator at N = `num`, as a dict ready for its card."""
+    from ganlib.classifier import features_and_probabilities, load_classifier
+    from ganlib.sample import generate_images, latent_noise, sample_labels
+
+    dataset = card.get("dataset", "mnist")
+    classifier = classifier or load_classifier(dataset)
+    labels = sample_labels(card, num)
+    noise = latent_noise(num, card["latent_dim"], seed)
+    generated = generate_images(generator, noise, labels)
+    reference, floor_set = real_sets(dataset, num, card.get("classes"))
+    fake_features, fake_probabilities = features_and_probabilities(classifier, generated)
+    real_features, _ = features_and_probabilities(classifier, reference)
+    floor_features, _ = features_and_probabilities(classifier, floor_set)
+    classes = card.get("classes") or list(range(fake_probabilities.shape[1]))
+    shares, covered = metrics.class_coverage(fake_probabilities, classes)
+    fcd = metrics.frechet_distance(fake_features, real_features)
+    floor = metrics.frechet_distance(floor_features, real_features)
+    result = {
+        "num_images": num, "seed": seed,
+        "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
+        "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
+        "classifier_score": round(metrics.classifier_score(fake_probabilities), 3),
+        "classes_covered": covered, "num_classes_expected": len(classes),
+        "class_shares": {str(k): round(v, 3) for k, v in shares.items()},
+    }
+    if labels is not None:
+        result["conditional_accuracy"] = round(
+            metrics.conditional_accuracy(fake_probabilities, labels), 4)
+    return result
+
+
+def format_result(name, result):
+    """A few readable lines of an evaluation."""
+    lines = [f"{name}: N = {result['num_images']}, seed {result['seed']}",
+             f"  FCD {result['fcd']:.3f}  (real-data floor {result['fcd_real_floor']:.3f}, "
+             f"ratio {result['fcd_over_floor']})",
+             f"  classifier score {result['classifier_score']:.3f}",
+             f"  classes covered {result['classes_covered']} of {result['num_classes_expected']}"
+             f"  shares {result['class_shares']}"]
+    if "conditional_accuracy" in result:
+        lines.append(f"  conditional accuracy {result['conditional_accuracy']:.4f}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m ganlib.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("variant", help=f"one of: {', '.join(VARIANTS)} (any case)")
+    parser.add_argument("--dataset", default="mnist", help="which shipped model (default mnist)")
+    parser.add_argument("--model", help="a generator .keras file instead of the shipped one")
+    parser.add_argument("--num", type=int, default=1000, help="images per set (default 1000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--write-card", action="store_true",
+                        help="store the numbers in the model's JSON card under 'metrics'")
+    args = parser.parse_args(argv)
+    try:
+        from ganlib.sample import load_generator, shipped_model_path
+
+        variant = get_variant(args.variant)
+        if args.num < 2:
+            raise GanlibError(f"--num must be at least 2, got {args.num}")
+        path = args.model or shipped_model_path(variant.name, args.dataset)
+        if not args.model and not os.path.isfile(path):
+            raise GanlibError(f"no shipped {variant.name} generator for {args.dataset} "
+                              f"({path}); train one with `python -m ganlib.train "
+                              f"{variant.name}` and pass --model RUN/generator.keras")
+        generator, card = load_generator(path)
+        card.setdefault("dataset", args.dataset)
+        result = evaluate_generator(generator, card, args.num, args.seed)
+        if args.write_card:
+            from ganlib.files import write_json
+
+            card_path = os.path.splitext(path)[0] + ".json"
+            with open(card_path) as file:
+                stored = json.load(file)
+            write_json(card_path, {**stored, "metrics": result})
+    except GanlibError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else format_result(variant.name, result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+r"""Sample-quality numbers, computed from a classifier's view of the images.
+
+A GAN has no loss that says how good its samples are, so we ask a separately trained
+image classifier (`ganlib.classifier`) and compare what it sees in generated and real images:
+
+- Frechet classifier distance (FCD), the FID formula on our own classifier's features:
+      FCD = |mu_g - mu_r|^2 + Tr(C_g + C_r - 2 (C_g C_r)^{1/2})
+  for Gaussians (mu, C) fitted to the penultimate-layer features of generated and of real
+  images. Lower is better. It grows with fewer images even for perfect samples, so always
+  read it beside the *floor*: the same distance between two disjoint real sets of equal size.
+- Classifier score, the Inception-score formula: exp(E_x KL(p(y|x) || p(y))). High when
+  each image is confidently one class (quality) and the classes are balanced (diversity).
+- Class coverage: the share of images per predicted class; a class is covered when it
+  gets at least half its fair share. Mode collapse shows up as uncovered classes.
+- Conditional accuracy: for an image generated for label k, how often the classifier says k.
+"""
+
+import numpy as np
+
+
+def frechet_distance(features_a, features_b):
+    """Frechet distance between Gaussians fitted to two (N, D) feature sets."""
+    features_a = np.asarray(features_a, np.float64)
+    features_b = np.asarray(features_b, np.float64)
+    mean_a, mean_b = features_a.mean(0), features_b.mean(0)
+    cov_a, cov_b = np.cov(features_a, rowvar=False), np.cov(features_b, rowvar=False)
+    # Tr((C_a C_b)^{1/2}) = sum of sqrt(eigenvalues of S C_b S) with S = C_a^{1/2}: that
+    # matrix is symmetric positive semi-definite, so `eigh` is exact and stable.
+    root_a = _symmetric_sqrt(cov_a)
+    middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    trace_sqrt = np.sqrt(np.clip(middle, 0, None)).sum()
+    distance = np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt
+    return float(max(distance, 0.0))
+
+
+def _symmetric_sqrt(matrix):
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def classifier_score(probabilities):
+    """exp(E_x KL(p(y|x) || p(y))): from 1 (useless) to the number of classes (ideal)."""
+    probabilities = np.clip(np.asarray(probabilities, np.float64), 1e-12, 1.0)
+    marginal = probabilities.mean(0, keepdims=True)
+    kl = np.sum(probabilities * (np.log(probabilities) - np.log(marginal)), axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def class_coverage(probabilities, classes):
+    """(share of images per class, how many classes get >= half their fair share)."""
+    predicted = np.argmax(probabilities, axis=1)  # class ids are the classifier's outputs
+    shares = {int(k): float(np.mean(predicted == k)) for k in classes}
+    fair_share = 1.0 / len(classes)
+    covered = sum(share >= fair_share / 2 for share in shares.values())
+    return shares, int(covered)
+
+
+def conditional_accuracy(probabilities, labels):
+    """Share of images generated for label k that the classifier assigns to class k."""
+    predicted = np.argmax(probabilities, axis=1)
+    return float(np.mean(predicted == np.asarray(labels).reshape(-1)))

@@ -1,0 +1,94 @@
+"""The quality metrics behave: real data scores near its floor, broken samples score far worse."""
+
+import numpy as np
+import pytest
+
+from ganlib import metrics
+from ganlib.classifier import features_and_probabilities, load_classifier
+from ganlib.evaluate import real_sets
+
+N = 500
+
+
+@pytest.fixture(scope="module")
+def judge():
+    """The shipped MNIST classifier and its view of two disjoint real sets."""
+    classifier = load_classifier("mnist")
+    reference, other = real_sets("mnist", N)
+    return classifier, reference, other, features_and_probabilities(classifier, reference)
+
+
+def _fcd(judge, images):
+    classifier, _, _, (reference_features, _) = judge
+    features, _ = features_and_probabilities(classifier, images)
+    return metrics.frechet_distance(features, reference_features)
+
+
+def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.0, 1.0, (20000, 3))
+    b = rng.normal(1.0, 2.0, (20000, 3))
+    # |mu_a - mu_b|^2 + sum (s_a - s_b)^2 for diagonal covariances: 3 * 1 + 3 * 1 = 6.
+    assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.03)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_shipped_classifier_is_accurate_on_held_out_digits():
+    from ganlib.data import load_dataset
+
+    test = load_dataset("mnist", "test", verbose=False)
+    _, probabilities = features_and_probabilities(load_classifier("mnist"), test.images)
+    assert np.mean(np.argmax(probabilities, 1) == test.labels) > 0.95
+
+
+def test_real_images_sit_at_the_floor_and_broken_samples_far_above(judge):
+    classifier, reference, other, (_, reference_probabilities) = judge
+    floor = _fcd(judge, other)
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, reference.shape, dtype=np.uint8)
+    repeated = np.repeat(other[:1], N, axis=0)  # total mode collapse
+    # Class-mean blobs: the average image of each class, the classic blurry GAN failure.
+    labels = np.argmax(features_and_probabilities(classifier, other)[1], 1)
+    blobs = np.stack([other[labels == k].mean(0) for k in labels]).astype(np.uint8)
+    for broken in (noise, repeated, blobs):
+        assert _fcd(judge, broken) > 5 * floor
+    assert metrics.classifier_score(reference_probabilities) > 8
+    _, repeated_probabilities = features_and_probabilities(classifier, repeated)
+    assert metrics.classifier_score(repeated_probabilities) < 1.5
+    assert metrics.class_coverage(reference_probabilities, range(10))[1] == 10
+    assert metrics.class_coverage(repeated_probabilities, range(10))[1] == 1
+
+
+def test_conditional_accuracy_catches_mislabelled_samples(judge):
+    classifier, reference, _, (_, probabilities) = judge
+    from ganlib.data import load_dataset
+
+    data = load_dataset("mnist", "all", verbose=False)
+    order = np.random.default_rng(1).permutation(len(data))[:N]
+    true_labels = data.labels[order]
+    assert np.array_equal(data.images[order], reference)
+    assert metrics.conditional_accuracy(probabilities, true_labels) > 0.95
+    assert metrics.conditional_accuracy(probabilities, (true_labels + 1) % 10) < 0.05
+
+
+def test_evaluate_prints_the_numbers_in_the_shipped_card():
+    import json
+
+    from conftest import ROOT, run_module
+
+    result = run_module("ganlib.evaluate", "dcgan", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    measured = json.loads(result.stdout[result.stdout.index("{"):])
+    with open(f"{ROOT}/trained_models/dcgan_mnist.json") as file:
+        card = json.load(file)
+    for key in ("fcd", "fcd_real_floor", "classifier_score", "classes_covered"):
+        assert measured[key] == pytest.approx(card["metrics"][key], rel=0.02), key
+
+
+def test_evaluate_refuses_bad_input_in_one_line():
+    from conftest import assert_clean_error, run_module
+
+    assert_clean_error(run_module("ganlib.evaluate", "stylegan"), "unknown variant")
+    assert_clean_error(run_module("ganlib.evaluate", "dcgan", "--model", "nowhere.keras"),
+                       "no model file")
+    assert_clean_error(run_module("ganlib.evaluate", "dcgan", "--num", "4000"), "lower --num")
