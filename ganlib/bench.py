@@ -8,7 +8,8 @@ the real MNIST images for `--warmup` steps (tracing, oneDNN kernel selection) an
 times `--steps` steps. The baseline is the official TensorFlow DCGAN tutorial's training
 loop: two `GradientTape`s in one `tf.function`, the same network, data and batch size.
 Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
-measured in the same run, not images/s measured on different machines.
+measured in the same run, not images/s measured on different machines. `dcgan_alternating`
+is the same DCGAN with `--update alternating`: one more discriminator pass per step.
 """
 
 import argparse
@@ -22,13 +23,14 @@ from ganlib.errors import GanlibError
 from ganlib.variants import VARIANTS
 
 BASELINE = "tf_tutorial_dcgan"
+ALTERNATING = "dcgan_alternating"  # the DCGAN with --update alternating, for its price
 
 
 def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def measure_variant(name, steps, warmup, batch_size):
+def measure_variant(name, steps, warmup, batch_size, update="simultaneous"):
     """Train `name` on MNIST with `GAN.fit`; return steady-state speed and peak memory."""
     import keras
 
@@ -38,7 +40,7 @@ def measure_variant(name, steps, warmup, batch_size):
     keras.utils.set_random_seed(0)
     data = load_dataset("mnist", verbose=False)
     variant = get_variant(name)
-    gan = build_gan(variant, data.image_shape, data.num_classes, Knobs())
+    gan = build_gan(variant, data.image_shape, data.num_classes, Knobs(update=update))
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     batches = training_batches(data, batch_size, 100, gan.noise_draws, 0, 0, 10_000)
@@ -188,8 +190,12 @@ def main(argv=None):
         if min(args.steps, args.warmup, args.batch_size, args.repeats) < 1:
             raise GanlibError("--steps, --warmup, --batch-size and --repeats must be >= 1")
         if args.worker:
-            measure = (measure_baseline if args.worker == BASELINE else
-                       lambda *a: measure_variant(args.worker, *a))
+            if args.worker == BASELINE:
+                measure = measure_baseline
+            elif args.worker == ALTERNATING:
+                measure = lambda *a: measure_variant("dcgan", *a, update="alternating")  # noqa: E731
+            else:
+                measure = lambda *a: measure_variant(args.worker, *a)  # noqa: E731
             print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
             return 0
         from ganlib.variants import get_variant
@@ -197,6 +203,7 @@ def main(argv=None):
         names = [get_variant(name).name for name in args.variants.split(",")]
         if "dcgan" in names:
             names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
+            names.insert(names.index("dcgan") + 1, ALTERNATING)
         results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -92,3 +92,23 @@ def test_evaluate_refuses_bad_input_in_one_line():
     assert_clean_error(run_module("ganlib.evaluate", "dcgan", "--model", "nowhere.keras"),
                        "no model file")
     assert_clean_error(run_module("ganlib.evaluate", "dcgan", "--num", "4000"), "lower --num")
+
+
+def test_ship_copies_measures_and_pictures_a_finished_run(tiny_cgan_run, tmp_path):
+    import json
+
+    from ganlib.ship import ship_run
+
+    card = ship_run(tiny_cgan_run, num=100, destination=tmp_path)
+    stored = json.loads((tmp_path / "cgan_mnist.json").read_text())
+    assert stored["metrics"] == card["metrics"]
+    assert card["metrics"]["num_classes_expected"] == 3  # trained on digits 1, 4, 7 only
+    assert 0 <= card["metrics"]["conditional_accuracy"] <= 1
+    for suffix in (".keras", ".png", ".gif"):
+        assert (tmp_path / f"cgan_mnist{suffix}").stat().st_size > 0
+
+
+def test_ship_refuses_an_unfinished_run(tmp_path):
+    from conftest import assert_clean_error, run_module
+
+    assert_clean_error(run_module("ganlib.ship", tmp_path), "no finished run")

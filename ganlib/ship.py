@@ -1,0 +1,68 @@
+"""Ship a finished run: copy its generator into `trained_models/`, measured and pictured.
+
+    python -m ganlib.ship runs/dcgan-mnist
+
+Writes trained_models/VARIANT_DATASET.keras, its JSON card (the run's card plus the
+evaluation at N = 1000 under "metrics"), VARIANT_DATASET.png (64 samples, seed 0) and
+VARIANT_DATASET.gif (the run's training progress). Only the generator is shipped: the
+discriminator and the optimizer state stay in the run folder.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+from ganlib.errors import GanlibError
+
+
+def ship_run(run_folder, num=1000, destination=None):
+    """Copy, evaluate and picture the generator of a finished run; return the card."""
+    from ganlib.evaluate import evaluate_generator
+    from ganlib.files import atomic_write, write_json
+    from ganlib.sample import (TRAINED_MODELS, generate_images, latent_noise, load_generator,
+                               sample_labels, save_samples)
+    from ganlib.train import run_paths
+
+    paths = run_paths(run_folder)
+    if not os.path.isfile(paths["generator"]) or not os.path.isfile(paths["card"]):
+        raise GanlibError(f"{run_folder} holds no finished run (generator.keras and "
+                          "generator.json); finish training it first")
+    with open(paths["card"]) as file:
+        card = json.load(file)
+    stem = os.path.join(destination or TRAINED_MODELS, f"{card['variant']}_{card['dataset']}")
+    generator, loaded_card = load_generator(paths["generator"])
+    card["metrics"] = evaluate_generator(generator, {**loaded_card, **card}, num)
+    atomic_write(stem + ".keras", lambda temp: shutil.copyfile(paths["generator"], temp),
+                 suffix=".keras")
+    write_json(stem + ".json", card)
+    labels = sample_labels(card, 64)
+    images = generate_images(generator, latent_noise(64, card["latent_dim"], 0), labels)
+    save_samples(images, stem + ".png", len(card["classes"]) if labels is not None else 8)
+    if os.path.isfile(paths["gif"]):
+        atomic_write(stem + ".gif", lambda temp: shutil.copyfile(paths["gif"], temp),
+                     suffix=".gif")
+    return card
+
+
+def main(argv=None):
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m ganlib.ship", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_folder")
+    parser.add_argument("--num", type=int, default=1000, help="images per evaluation set")
+    args = parser.parse_args(argv)
+    try:
+        card = ship_run(args.run_folder, args.num)
+    except GanlibError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from ganlib.evaluate import format_result
+
+    print(format_result(f"shipped {card['variant']}_{card['dataset']}", card["metrics"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
