@@ -18,9 +18,8 @@ import numpy as np
 from ganlib.data import DATASETS, load_dataset, to_unit_range
 from ganlib.errors import GanlibError
 from ganlib.files import atomic_write, write_json
+from ganlib.sample import TRAINED_MODELS
 
-TRAINED_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              "trained_models")
 FEATURES_LAYER = "features"
 
 
