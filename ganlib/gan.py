@@ -25,8 +25,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganlib.losses import BinaryCrossEntropyLoss
-
-UPDATES = ("simultaneous", "alternating")
+from ganlib.variants import UPDATES
 
 
 class GAN(keras.Model):

@@ -9,7 +9,6 @@ discriminator and the optimizer state stay in the run folder.
 """
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -29,11 +28,9 @@ def ship_run(run_folder, num=1000, destination=None):
     if not os.path.isfile(paths["generator"]) or not os.path.isfile(paths["card"]):
         raise GanlibError(f"{run_folder} holds no finished run (generator.keras and "
                           "generator.json); finish training it first")
-    with open(paths["card"]) as file:
-        card = json.load(file)
+    generator, card = load_generator(paths["generator"])  # reads the run's card beside it
     stem = os.path.join(destination or TRAINED_MODELS, f"{card['variant']}_{card['dataset']}")
-    generator, loaded_card = load_generator(paths["generator"])
-    card["metrics"] = evaluate_generator(generator, {**loaded_card, **card}, num)
+    card["metrics"] = evaluate_generator(generator, card, num)
     atomic_write(stem + ".keras", lambda temp: shutil.copyfile(paths["generator"], temp),
                  suffix=".keras")
     write_json(stem + ".json", card)

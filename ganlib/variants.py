@@ -16,7 +16,7 @@ import dataclasses
 
 from ganlib.errors import GanlibError
 
-UPDATE_KINDS = ("simultaneous", "alternating")  # ganlib.gan.UPDATES, without TensorFlow
+UPDATES = ("simultaneous", "alternating")  # how D and G share a step (see ganlib.gan)
 
 # The network, loss and model modules import TensorFlow, which takes seconds to start: they
 # are imported inside the functions that need them, so looking up a name is instant.
@@ -53,7 +53,7 @@ class Knobs:
             ("d-dropout", 0 <= self.d_dropout < 1, "in [0, 1)"),
             ("generator-loss", self.generator_loss in GENERATOR_LOSSES,
              " or ".join(GENERATOR_LOSSES)),
-            ("update", self.update in UPDATE_KINDS, " or ".join(UPDATE_KINDS)),
+            ("update", self.update in UPDATES, " or ".join(UPDATES)),
             ("label-smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
             ("dropout-initial", 0 <= self.dropout_initial < 1, "in [0, 1)"),
             ("dropout-final", 0 <= self.dropout_final <= self.dropout_initial,
