@@ -293,6 +293,16 @@ def _train_command(config):
         parts += ["--classes", ",".join(map(str, config.classes))]
     if config.limit:
         parts += ["--limit", str(config.limit)]
+    variant = get_variant(config.variant)
+    if config.learning_rate != variant.learning_rate:
+        parts += ["--learning-rate", str(config.learning_rate)]
+    if config.beta_1 != variant.beta_1:
+        parts += ["--beta-1", str(config.beta_1)]
+    # Only the knobs that differ from their defaults, so the command stays short and exact.
+    for field in dataclasses.fields(Knobs):
+        value = getattr(config.knobs, field.name)
+        if value != field.default:
+            parts += ["--" + field.name.replace("_", "-"), str(value)]
     return " ".join(parts)
 
 

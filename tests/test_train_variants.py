@@ -31,3 +31,19 @@ def test_variant_trains_and_samples(name, dataset, tmp_path):
     assert sample.main([name, "--model", str(out / "generator.keras"), "--num", "5",
                         "--out", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (5, 28, 28)
+
+
+def test_train_command_names_every_option_that_differs_from_the_defaults():
+    from ganlib.train import TrainConfig, _train_command
+    from ganlib.variants import Knobs
+
+    config = TrainConfig("adgan", out="runs/x", learning_rate=1e-4,
+                         knobs=Knobs(update="alternating", dropout_initial=0.4)).resolved()
+    command = _train_command(config)
+    assert "--learning-rate 0.0001" in command
+    assert "--update alternating" in command and "--dropout-initial 0.4" in command
+    assert "--latent-dim" not in command  # defaults stay out of the command
+    from ganlib.train import parse_args
+
+    parsed, _, _ = parse_args(command.split()[3:])
+    assert parsed.resolved() == config
