@@ -1,0 +1,154 @@
+"""Walk a generator's latent space: interpolations, class morphs and an ipywidgets explorer.
+
+    explorer = LatentExplorer(generator, card)
+    explorer.widget          # display it in a notebook; the picture follows the sliders
+
+The explorer shows G(z) for a latent point z built from three controls:
+- one slider per latent dimension (the first few of them): move z along that axis;
+- "new random z": draw another starting point (the sliders jump to its coordinates);
+- an interpolation slider t: walk from z towards a second random point z' (t = 0 is z,
+  t = 1 is z'), along a great circle, since Gaussian noise lives near a sphere;
+- for a conditional generator, a class selector.
+"""
+
+import io
+
+import numpy as np
+
+from ganlib.sample import generate_images
+
+
+def slerp(start, end, t):
+    """Spherical interpolation between two latent vectors (t = 0 gives start, 1 gives end)."""
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    cosine = np.dot(start, end) / (np.linalg.norm(start) * np.linalg.norm(end))
+    angle = np.arccos(np.clip(cosine, -1.0, 1.0))
+    if angle < 1e-6:  # (almost) the same direction: a straight line is the same path
+        return ((1 - t) * start + t * end).astype(np.float32)
+    return ((np.sin((1 - t) * angle) * start + np.sin(t * angle) * end) / np.sin(angle)
+            ).astype(np.float32)
+
+
+def interpolation(generator, start, end, steps=10, label=None):
+    """Images along the path from latent `start` to `end` (for one label if conditional)."""
+    noise = np.stack([slerp(start, end, t) for t in np.linspace(0, 1, steps)])
+    labels = None if label is None else np.full((steps, 1), label, np.int32)
+    return generate_images(generator, noise, labels)
+
+
+def soft_label_generator(generator):
+    """The same conditional generator, fed a class *vector* instead of a class id.
+
+    The conditional builders turn the id into a one-hot vector and concatenate it with the
+    noise (layer "noise_and_label"); this model takes that vector directly and shares every
+    weight with `generator`, so a blend like 0.3 * one_hot(2) + 0.7 * one_hot(5) is allowed.
+    """
+    import keras
+
+    names = [layer.name for layer in generator.layers]
+    if "noise_and_label" not in names:
+        raise ValueError("not a ganlib conditional generator (no 'noise_and_label' layer)")
+    start = names.index("noise_and_label")
+    noise = keras.Input(shape=generator.inputs[0].shape[1:], name="noise")
+    num_classes = generator.layers[start].output.shape[-1] - noise.shape[-1]
+    label_vector = keras.Input(shape=(num_classes,), name="label_vector")
+    x = keras.layers.Concatenate()([noise, label_vector])
+    for layer in generator.layers[start + 1:]:  # after the join, the network is one chain
+        x = layer(x)
+    return keras.Model([noise, label_vector], x, name=generator.name + "_soft_label")
+
+
+def class_morph(generator, noise, from_label, to_label, steps=10, num_classes=10):
+    """Images for one latent vector as the label blends from one class into another."""
+    soft = soft_label_generator(generator)
+    weights = np.linspace(0, 1, steps)[:, None]
+    eye = np.eye(num_classes, dtype=np.float32)
+    vectors = ((1 - weights) * eye[from_label] + weights * eye[to_label]).astype(np.float32)
+    noise = np.repeat(np.asarray(noise, np.float32)[None], steps, axis=0)
+    return np.asarray(soft([noise, vectors], training=False))
+
+
+def png_bytes(image, scale=6):
+    """One generated image (H, W, C) in [-1, 1] as PNG bytes, scaled up for the screen."""
+    from PIL import Image
+
+    from ganlib.data import to_uint8
+
+    pixels = to_uint8(image)
+    pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+    picture = Image.fromarray(pixels)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class LatentExplorer:
+    """ipywidgets controls over a generator's latent space; `widget` is what to display."""
+
+    def __init__(self, generator, card, dimensions=8, seed=0, class_names=None):
+        import ipywidgets as widgets
+
+        self.generator = generator
+        self.latent_dim = card["latent_dim"]
+        self.classes = card.get("classes") if card.get("num_classes") else None
+        self.rng = np.random.default_rng(seed)
+        self.start = self.rng.standard_normal(self.latent_dim).astype(np.float32)
+        self.end = self.rng.standard_normal(self.latent_dim).astype(np.float32)
+        self.image = widgets.Image(format="png")
+        self.sliders = [
+            widgets.FloatSlider(value=float(self.start[i]), min=-3.0, max=3.0, step=0.1,
+                                description=f"z[{i}]", continuous_update=True)
+            for i in range(min(dimensions, self.latent_dim))]
+        self.interpolation_slider = widgets.FloatSlider(
+            value=0.0, min=0.0, max=1.0, step=0.05, description="z -> z'")
+        self.new_z_button = widgets.Button(description="new random z")
+        controls = [self.new_z_button, self.interpolation_slider]
+        self.class_selector = None
+        if self.classes:
+            names = class_names or card.get("class_names") or [str(k) for k in self.classes]
+            self.class_selector = widgets.Dropdown(
+                options=[(str(names[k]), k) for k in self.classes], value=self.classes[0],
+                description="class")
+            controls.append(self.class_selector)
+        self._moving_sliders = False  # True while new_random_z sets them all at once
+        for control in self.sliders + [self.interpolation_slider, self.class_selector]:
+            if control is not None:
+                control.observe(lambda change: self._moving_sliders or self.update(),
+                                names="value")
+        self.new_z_button.on_click(lambda button: self.new_random_z())
+        self.widget = widgets.VBox([widgets.HBox([self.image, widgets.VBox(self.sliders)]),
+                                    widgets.HBox(controls)])
+        self.update()
+
+    def latent(self):
+        """The latent point the controls describe now."""
+        z = self.start.copy()
+        for i, slider in enumerate(self.sliders):
+            z[i] = slider.value
+        return slerp(z, self.end, self.interpolation_slider.value)
+
+    def label(self):
+        """The selected class id (None for an unconditional generator)."""
+        return None if self.class_selector is None else self.class_selector.value
+
+    def render(self):
+        """G(z) for the current controls, as a float image in [-1, 1]."""
+        label = self.label()
+        labels = None if label is None else np.array([[label]], np.int32)
+        return generate_images(self.generator, self.latent()[None], labels)[0]
+
+    def update(self):
+        """Redraw the picture from the controls."""
+        self.image.value = png_bytes(self.render())
+
+    def new_random_z(self):
+        """Draw a new start point and move the sliders to its coordinates."""
+        self.start = self.rng.standard_normal(self.latent_dim).astype(np.float32)
+        self._moving_sliders = True
+        try:
+            for i, slider in enumerate(self.sliders):
+                slider.value = float(np.clip(self.start[i], slider.min, slider.max))
+        finally:
+            self._moving_sliders = False
+        self.update()  # one redraw, not one per slider

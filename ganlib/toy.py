@@ -1,0 +1,142 @@
+"""A GAN small enough to train in seconds: 2-D points on a ring of Gaussians.
+
+The real "images" are points (x, y) drawn from `modes` small Gaussians on a circle. The
+same `GAN` model, MLP builders and losses as the image variants learn to match them, so
+every step of the game is visible as a scatter plot. With few modes and a strong
+discriminator it also shows the classic failure: the generator hopping between modes
+(mode collapse) instead of covering them all.
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+def ring_of_gaussians(count, modes=8, radius=0.8, std=0.03, seed=0):
+    """`count` points (float32, shape (count, 2)) from `modes` Gaussians on a circle."""
+    rng = np.random.default_rng(seed)
+    which = rng.integers(0, modes, count)
+    angles = 2 * np.pi * which / modes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return (centres + std * rng.standard_normal((count, 2))).astype(np.float32)
+
+
+def mode_centres(modes=8, radius=0.8):
+    """The centres of the ring's Gaussians, shape (modes, 2)."""
+    angles = 2 * np.pi * np.arange(modes) / modes
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def modes_covered(points, modes=8, radius=0.8, std=0.03):
+    """How many modes get at least 2% of the points within 3 std of their centre."""
+    distances = np.linalg.norm(points[:, None, :] - mode_centres(modes, radius)[None], axis=2)
+    nearest, close = distances.argmin(axis=1), distances.min(axis=1) < 3 * std
+    counts = np.bincount(nearest[close], minlength=modes)
+    return int((counts >= 0.02 * len(points)).sum())
+
+
+@dataclasses.dataclass
+class ToyRun:
+    """What `train_toy` returns: the model, snapshots of G's points and the losses."""
+
+    gan: object
+    real: np.ndarray
+    snapshots: dict       # step -> generated points (the same latent batch every time)
+    history: dict         # metric name -> list of per-step values
+
+
+def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
+              generator_loss="non_saturating", snapshot_every=250, learning_rate=1e-3,
+              seed=0, verbose=0):
+    """Train a small MLP GAN on the ring; return a `ToyRun`."""
+    import keras
+    import tensorflow as tf
+
+    from ganlib.gan import GAN
+    from ganlib.losses import BinaryCrossEntropyLoss
+    from ganlib.nets import mlp_discriminator, mlp_generator
+
+    keras.utils.set_random_seed(seed)
+    real = ring_of_gaussians(steps * batch_size, modes, seed=seed)
+    noise = np.random.default_rng(seed + 1).standard_normal(
+        (steps * batch_size, 1, latent_dim)).astype(np.float32)
+    # The same batch format as the image variants: images, one noise draw, labels.
+    batches = tf.data.Dataset.from_tensor_slices(
+        {"images": real, "noise": noise, "labels": np.zeros(len(real), np.int32)}
+    ).batch(batch_size)
+    gan = GAN(mlp_generator((2,), latent_dim, units=(units, units)),
+              mlp_discriminator((2,), units=(units, units), dropout=0.0),
+              latent_dim, loss=BinaryCrossEntropyLoss(generator_loss))
+    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
+    fixed_noise = np.random.default_rng(seed + 2).standard_normal((1000, latent_dim)).astype(
+        np.float32)
+    snapshots, history = {}, {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+
+    class Recorder(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            step = batch + 1
+            for name in history:
+                history[name].append(float(logs[name]))
+            if step % snapshot_every == 0 or step == steps:
+                snapshots[step] = np.asarray(gan.generate(fixed_noise))
+
+    snapshots[0] = np.asarray(gan.generate(fixed_noise))
+    gan.fit(batches, epochs=1, verbose=verbose, callbacks=[Recorder()])
+    return ToyRun(gan, real[:1000], snapshots, history)
+
+
+def plot_snapshots(run, columns=4, modes=8):
+    """Real points (grey) and generated points (orange) at each snapshot, as a figure."""
+    import matplotlib.pyplot as plt
+
+    steps = sorted(run.snapshots)
+    rows = -(-len(steps) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, step in zip(axes.flat, steps):
+        points = run.snapshots[step]
+        axis.scatter(*run.real.T, s=2, c="0.7")
+        axis.scatter(*points.T, s=2, c="tab:orange")
+        axis.set_xlim(-1.1, 1.1)
+        axis.set_ylim(-1.1, 1.1)
+        axis.set_aspect("equal")
+        axis.set_title(f"step {step}: {modes_covered(points, modes)}/{modes} modes", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def plot_discriminator_field(run, resolution=100):
+    """D(x) over the plane after training, with the real and generated points on top."""
+    import matplotlib.pyplot as plt
+
+    axis_values = np.linspace(-1.1, 1.1, resolution, dtype=np.float32)
+    grid = np.stack(np.meshgrid(axis_values, axis_values), axis=-1).reshape(-1, 2)
+    scores = 1 / (1 + np.exp(-np.asarray(run.gan.discriminate(grid))))
+    figure, axis = plt.subplots(figsize=(5, 4.3))
+    image = axis.imshow(scores.reshape(resolution, resolution), origin="lower",
+                        extent=(-1.1, 1.1, -1.1, 1.1), cmap="RdBu", vmin=0, vmax=1)
+    figure.colorbar(image, label="D(x): probability 'real'")
+    axis.scatter(*run.real.T, s=2, c="k", label="real")
+    axis.scatter(*run.snapshots[max(run.snapshots)].T, s=2, c="tab:orange", label="generated")
+    axis.legend(loc="upper right", fontsize=8)
+    axis.set_title("the discriminator's view of the plane")
+    return figure
+
+
+def plot_history(run):
+    """The toy run's losses and D's mean outputs, step by step."""
+    import matplotlib.pyplot as plt
+
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3))
+    losses.plot(run.history["d_loss"], label="D loss")
+    losses.plot(run.history["g_loss"], label="G loss")
+    scores.plot(run.history["d_real"], label="D(x): real")
+    scores.plot(run.history["d_fake"], label="D(G(z)): generated")
+    scores.set_ylim(0, 1)
+    for axis in (losses, scores):
+        axis.set_xlabel("step")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,378 @@
+"""What the notebooks call: run settings (full or quick), figures and comparisons.
+
+Quick mode (the environment variable GANLIB_QUICK=1, which the test suite sets) trains a
+few steps on a small slice of the data so that a notebook runs in about a minute. Full
+mode trains with the exact recipe of the generator shipped in `trained_models/`, into the
+same run folder (`runs/VARIANT-DATASET`): run the notebook a second time, or after
+`python -m ganlib.train`, and it resumes the finished run instantly.
+"""
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from ganlib.errors import GanlibError
+from ganlib.sample import TRAINED_MODELS, generate_images, latent_noise, sample_labels
+
+QUICK_ENV = "GANLIB_QUICK"
+ROOT = os.path.dirname(TRAINED_MODELS)
+QUICK_IMAGES, QUICK_EPOCHS = 640, 2  # 20 steps of 64: seconds, not minutes
+
+
+def quick_mode():
+    """True when the environment asks for a fast run (GANLIB_QUICK=1)."""
+    return os.environ.get(QUICK_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def shipped_card(variant, dataset="mnist"):
+    """The card of a shipped generator (its recipe and its measured quality)."""
+    path = os.path.join(TRAINED_MODELS, f"{variant}_{dataset}.json")
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        raise GanlibError(f"no readable card at {path}; restore trained_models/ from the "
+                          "repository") from None
+
+
+def run_config(variant, dataset="mnist", quick=None, folder=None, **changes):
+    """The TrainConfig a notebook trains: the shipped recipe, or a quick slice of it.
+
+    `changes` override TrainConfig fields (e.g. epochs=120); in full mode the run goes to
+    runs/`folder` (default VARIANT-DATASET), in quick mode to a fresh temporary folder.
+    """
+    import dataclasses
+
+    from ganlib.train import TrainConfig
+    from ganlib.variants import Knobs
+
+    quick = quick_mode() if quick is None else quick
+    card = shipped_card(variant, dataset)
+    command = card["train_command"].split()
+    split = command[command.index("--split") + 1] if "--split" in command else "train"
+    folder = folder or f"{variant}-{dataset}"
+    config = TrainConfig(variant=variant, out=os.path.join(ROOT, "runs", folder),
+                         dataset=dataset, split=split, epochs=card["epochs"],
+                         batch_size=card["batch_size"], learning_rate=card["learning_rate"],
+                         beta_1=card["beta_1"], seed=card["seed"], knobs=Knobs(**card["knobs"]))
+    if quick:
+        config = dataclasses.replace(
+            config, out=tempfile.mkdtemp(prefix=f"ganlib-{variant}-"), limit=QUICK_IMAGES,
+            epochs=QUICK_EPOCHS, sample_every=2, checkpoint_every=1000)
+    return dataclasses.replace(config, **changes)
+
+
+def describe_run(config):
+    """One sentence: what this run trains and, in full mode, how long it took us."""
+    if quick_mode():
+        return (f"QUICK MODE: {config.epochs} epochs on {config.limit} images, a smoke test. "
+                f"Unset {QUICK_ENV} for the full run.")
+    card = shipped_card(config.variant, config.dataset)
+    return (f"Full run: {config.epochs} epochs on the {config.split!r} split, "
+            f"{card['images_seen']:,} images seen; it took {card['wall_time_seconds'] / 60:.0f} "
+            f"minutes on a 2-core CPU. Train longer with run_config(..., epochs=N).")
+
+
+def show_real_images(data, count=64, columns=16, seed=0):
+    """A figure of `count` random real images from a Dataset."""
+    import matplotlib.pyplot as plt
+
+    from ganlib.viz import image_grid
+
+    picks = np.random.default_rng(seed).choice(len(data), count, replace=False)
+    figure, axis = plt.subplots(figsize=(columns * 0.6, (count // columns) * 0.6 + 0.4))
+    axis.imshow(image_grid(data.images[picks], columns), cmap="gray")
+    axis.set_title(f"{count} real images from {data.name}")
+    axis.axis("off")
+    return figure
+
+
+def class_counts(data):
+    """{class name: number of images} of a Dataset."""
+    counts = np.bincount(data.labels, minlength=len(data.class_names))
+    return {str(name): int(count) for name, count in zip(data.class_names, counts)}
+
+
+def plot_class_balance(data):
+    """A bar chart of the images per class."""
+    import matplotlib.pyplot as plt
+
+    counts = class_counts(data)
+    figure, axis = plt.subplots(figsize=(7, 2.5))
+    axis.bar(list(counts), list(counts.values()), color="tab:blue")
+    axis.set_ylabel("images")
+    axis.set_title(f"class balance of {data.name} ({len(data):,} images)")
+    return figure
+
+
+def plot_architecture(model):
+    """A block diagram of a Keras functional model: one box per layer, arrows for the flow."""
+    import matplotlib.pyplot as plt
+
+    layers = model.layers
+    depth = {}  # layer name -> row; inputs of a join sit side by side in the rows above
+    for layer in layers:
+        parents = [node.operation.name for node in _inbound_layers(layer)]
+        depth[layer.name] = 1 + max((depth[p] for p in parents if p in depth), default=-1)
+    rows = {}
+    for layer in layers:
+        rows.setdefault(depth[layer.name], []).append(layer)
+    height = len(rows)
+    figure, axis = plt.subplots(figsize=(6.5, 0.55 * height + 0.6))
+    positions = {}
+    for row, members in rows.items():
+        for i, layer in enumerate(members):
+            x = (i + 1) / (len(members) + 1)
+            y = height - row
+            positions[layer.name] = (x, y)
+            shape = tuple(layer.output.shape[1:])
+            colour = {"InputLayer": "#d9ead3", "Dense": "#cfe2f3", "Conv2D": "#fce5cd",
+                      "Conv2DTranspose": "#fce5cd"}.get(type(layer).__name__, "#eeeeee")
+            kind = type(layer).__name__
+            label = f"{layer.name} {shape}" if kind == "InputLayer" else f"{kind}  {shape}"
+            axis.text(x, y, label, ha="center", va="center",
+                      fontsize=7.5, bbox=dict(boxstyle="round", facecolor=colour))
+    for layer in layers:
+        for parent in _inbound_layers(layer):
+            if parent.operation.name in positions:
+                axis.annotate("", xy=positions[layer.name],
+                              xytext=positions[parent.operation.name],
+                              arrowprops=dict(arrowstyle="->", color="0.5", shrinkA=9,
+                                              shrinkB=9))
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0.4, height + 0.6)
+    axis.axis("off")
+    axis.set_title(f"{model.name}: {model.count_params():,} parameters", fontsize=10)
+    return figure
+
+
+def _inbound_layers(layer):
+    """The layers whose outputs feed `layer` (through Keras's symbolic history)."""
+    sources = []
+    for node in layer._inbound_nodes:
+        for tensor in node.input_tensors:
+            history = getattr(tensor, "_keras_history", None)
+            if history is not None and history.operation is not layer:
+                sources.append(history)
+    return sources
+
+
+def plot_training(history):
+    """Losses and the discriminator's mean outputs over training, from a run's history."""
+    import matplotlib.pyplot as plt
+
+    records = sorted(history, key=lambda record: record["step"])
+    seen = [record["images_seen"] / 1000 for record in records]
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(11, 3.4))
+    losses.plot(seen, [r["d_loss"] for r in records], label="D loss")
+    losses.plot(seen, [r["g_loss"] for r in records], label="G loss")
+    losses.set_title("losses (running mean of each epoch)")
+    scores.plot(seen, [r["d_real"] for r in records], label="D(x): real")
+    scores.plot(seen, [r["d_fake"] for r in records], label="D(G(z)): generated")
+    scores.axhline(0.5, color="0.6", linestyle=":", label="D cannot tell (0.5)")
+    scores.set_ylim(0, 1)
+    scores.set_title("mean discriminator output")
+    for axis in (losses, scores):
+        axis.set_xlabel("thousands of images seen")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def discriminator_scores(gan, data, count=1000, seed=0):
+    """D's probabilities 'real' for `count` real images and `count` generated ones."""
+    from ganlib.data import to_unit_range
+
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(data), min(count, len(data)), replace=False)
+    real = to_unit_range(data.images[picks])
+    labels = data.labels[picks][:, None].astype(np.int32) if gan.conditional else None
+    noise = latent_noise(len(picks), gan.latent_dim, seed)
+    fake = np.asarray(gan.generate(noise, labels, training=False))
+    real_logits = np.asarray(gan.discriminate(real, labels, training=False))
+    fake_logits = np.asarray(gan.discriminate(fake, labels, training=False))
+    return 1 / (1 + np.exp(-real_logits[:, 0])), 1 / (1 + np.exp(-fake_logits[:, 0]))
+
+
+def plot_discriminator_scores(gan, data, count=1000):
+    """A histogram of D(x) on real images against D(G(z)) on generated ones."""
+    import matplotlib.pyplot as plt
+
+    real, fake = discriminator_scores(gan, data, count)
+    figure, axis = plt.subplots(figsize=(6, 3))
+    bins = np.linspace(0, 1, 41)
+    axis.hist(real, bins, alpha=0.6, label=f"real (mean {real.mean():.2f})")
+    axis.hist(fake, bins, alpha=0.6, label=f"generated (mean {fake.mean():.2f})")
+    axis.set_xlabel("D's probability 'real'")
+    axis.set_ylabel("images")
+    accuracy = ((real > 0.5).mean() + (fake < 0.5).mean()) / 2
+    axis.set_title(f"discriminator accuracy {accuracy:.1%} (50% = fooled)")
+    axis.legend()
+    return figure
+
+
+def sample_grid(generator, card, count=64, seed=0, columns=None):
+    """A figure of `count` samples from a generator (one column per class if conditional)."""
+    import matplotlib.pyplot as plt
+
+    from ganlib.viz import image_grid
+
+    labels = sample_labels(card, count)
+    columns = columns or (len(card["classes"]) if labels is not None else 8)
+    images = generate_images(generator, latent_noise(count, card["latent_dim"], seed), labels)
+    figure, axis = plt.subplots(figsize=(columns * 0.55, (count // columns) * 0.55 + 0.4))
+    axis.imshow(image_grid(images, columns), cmap="gray")
+    axis.set_title(f"{count} samples, latent seed {seed}")
+    axis.axis("off")
+    return figure
+
+
+def conditional_grid(generator, card, per_class=10, seed=0):
+    """A figure with one row per class: `per_class` samples of each, same noise per column."""
+    import matplotlib.pyplot as plt
+
+    from ganlib.viz import image_grid
+
+    classes = card["classes"]
+    noise = np.tile(latent_noise(per_class, card["latent_dim"], seed), (len(classes), 1))
+    labels = np.repeat(np.array(classes, np.int32), per_class)[:, None]
+    images = generate_images(generator, noise, labels)
+    figure, axis = plt.subplots(figsize=(per_class * 0.6, len(classes) * 0.6 + 0.4))
+    axis.imshow(image_grid(images, per_class), cmap="gray")
+    axis.set_yticks([(28 + 2) * i + 16 for i in range(len(classes))],
+                    [card["class_names"][k] for k in classes])
+    axis.set_xticks([])
+    axis.set_title("one row per class; each column shares one latent vector")
+    return figure
+
+
+def image_strip(images, title):
+    """A figure of images in one row (an interpolation or a morph)."""
+    import matplotlib.pyplot as plt
+
+    from ganlib.viz import image_grid
+
+    figure, axis = plt.subplots(figsize=(len(images) * 0.7, 1.1))
+    axis.imshow(image_grid(images, len(images)), cmap="gray")
+    axis.set_title(title, fontsize=9)
+    axis.axis("off")
+    return figure
+
+
+def show_gif(path, max_frames=16):
+    """Display a training GIF in the notebook, thinned to `max_frames` to keep it light."""
+    import io
+
+    from IPython.display import Image
+    from PIL import Image as Picture, ImageSequence
+
+    with Picture.open(path) as gif:
+        frames = [frame.copy() for frame in ImageSequence.Iterator(gif)]
+    keep = sorted(set(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).astype(int)))
+    frames = [frames[i] for i in keep]
+    durations = [300] * (len(frames) - 1) + [2000]  # hold the last frame
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=durations, loop=0)
+    return Image(data=buffer.getvalue(), format="gif")
+
+
+def compare_with_shipped(generator, card, variant, dataset="mnist", num=1000, seed=0):
+    """Measure a just-trained generator beside the shipped one; returns (figure, rows)."""
+    import matplotlib.pyplot as plt
+
+    from ganlib.evaluate import evaluate_generator
+    from ganlib.sample import load_generator, shipped_model_path
+    from ganlib.viz import image_grid
+
+    shipped, shipped_card_ = load_generator(shipped_model_path(variant, dataset))
+    shipped_card_.setdefault("dataset", dataset)
+    card = {**shipped_card_, **card}
+    rows = []
+    figure, axes = plt.subplots(1, 2, figsize=(10, 5.3))
+    for axis, (name, model, model_card) in zip(axes, [("trained here", generator, card),
+                                                      ("shipped", shipped, shipped_card_)]):
+        metrics = evaluate_generator(model, model_card, num, seed)
+        rows.append({"model": name, "images seen": model_card.get("images_seen"),
+                     "FCD": metrics["fcd"], "FCD / floor": metrics["fcd_over_floor"],
+                     "classifier score": metrics["classifier_score"],
+                     "classes covered": metrics["classes_covered"],
+                     **({"conditional accuracy": metrics["conditional_accuracy"]}
+                        if "conditional_accuracy" in metrics else {})})
+        labels = sample_labels(model_card, 64)
+        columns = len(model_card["classes"]) if labels is not None else 8
+        images = generate_images(model, latent_noise(64, model_card["latent_dim"], seed), labels)
+        axis.imshow(image_grid(images, columns), cmap="gray")
+        axis.set_title(f"{name}: FCD {metrics['fcd']:.1f}")
+        axis.axis("off")
+    figure.tight_layout()
+    return figure, rows
+
+
+def plot_dropout_schedule(config):
+    """AD-GAN's discriminator dropout rate for each epoch of a run."""
+    import matplotlib.pyplot as plt
+
+    from ganlib.callbacks import dropout_rate_at
+
+    knobs = config.knobs
+    epochs = np.arange(config.epochs)
+    rates = [dropout_rate_at(e, config.epochs, knobs.dropout_initial, knobs.dropout_final,
+                             knobs.dropout_step, knobs.dropout_final_fraction) for e in epochs]
+    figure, axis = plt.subplots(figsize=(7, 2.6))
+    axis.step(epochs + 1, rates, where="post")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("dropout rate")
+    axis.set_title("AD-GAN: discriminator dropout per epoch")
+    return figure
+
+
+def compare_runs(results, data, num=1000):
+    """Runs side by side (a dict name -> TrainResult): quality, D accuracy, D's margin.
+
+    Returns (figure, rows): the figure overlays D(x) - D(G(z)) over training, the rows
+    hold each run's FCD, classifier score and the final discriminator's accuracy.
+    """
+    import matplotlib.pyplot as plt
+
+    from ganlib.evaluate import evaluate_generator
+
+    figure, axis = plt.subplots(figsize=(7, 3))
+    rows = []
+    for name, result in results.items():
+        records = sorted(result.history, key=lambda record: record["step"])
+        axis.plot([r["images_seen"] / 1000 for r in records],
+                  [r["d_real"] - r["d_fake"] for r in records], label=name)
+        real, fake = discriminator_scores(result.gan, data, num)
+        metrics = evaluate_generator(result.gan.generator, result.card, num)
+        rows.append({"run": name, "epochs": result.card["epochs"],
+                     "D accuracy (end)": float(((real > 0.5).mean() + (fake < 0.5).mean()) / 2),
+                     "final G loss": records[-1]["g_loss"] if records else None,
+                     "FCD": metrics["fcd"], "FCD / floor": metrics["fcd_over_floor"],
+                     "classifier score": metrics["classifier_score"],
+                     "classes covered": metrics["classes_covered"]})
+    axis.set_xlabel("thousands of images seen")
+    axis.set_ylabel("D(x) - D(G(z))")
+    axis.set_title("how clearly the discriminator separates real from generated")
+    axis.legend()
+    figure.tight_layout()
+    return figure, rows
+
+
+def table(rows):
+    """Rows of dicts as a Markdown table (rendered by the notebook)."""
+    from IPython.display import Markdown
+
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(column)) for column in columns) + " |")
+    return Markdown("\n".join(lines))
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)

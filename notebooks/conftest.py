@@ -1,0 +1,7 @@
+"""nbval runs the notebooks in quick mode: a few training steps each, not the full runs."""
+
+import os
+
+# The notebook kernels inherit this process's environment.
+os.environ["GANLIB_QUICK"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

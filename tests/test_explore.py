@@ -1,0 +1,159 @@
+"""The notebooks' helpers: the latent explorer's widgets, morphs, the toy GAN, run settings."""
+
+import os
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def shipped_cdcgan():
+    from ganlib.sample import load_generator, shipped_model_path
+
+    return load_generator(shipped_model_path("cdcgan"))
+
+
+@pytest.fixture(scope="module")
+def shipped_dcgan():
+    from ganlib.sample import load_generator, shipped_model_path
+
+    return load_generator(shipped_model_path("dcgan"))
+
+
+def _read_digit(image):
+    """The shipped MNIST classifier's reading of one generated image."""
+    from ganlib.classifier import features_and_probabilities, load_classifier
+
+    _, probabilities = features_and_probabilities(load_classifier("mnist"), image[None])
+    return int(np.argmax(probabilities[0]))
+
+
+def test_moving_a_slider_redraws_the_picture(shipped_dcgan):
+    from ganlib.explore import LatentExplorer
+
+    explorer = LatentExplorer(*shipped_dcgan)
+    before = explorer.image.value
+    assert before[:4] == b"\x89PNG"
+    explorer.sliders[0].value = 2.5
+    assert explorer.latent()[0] == pytest.approx(2.5)
+    assert explorer.image.value != before
+
+
+def test_new_random_z_moves_the_sliders_and_the_picture(shipped_dcgan):
+    from ganlib.explore import LatentExplorer
+
+    explorer = LatentExplorer(*shipped_dcgan)
+    sliders_before = [slider.value for slider in explorer.sliders]
+    picture_before = explorer.image.value
+    explorer.new_z_button.click()
+    assert [slider.value for slider in explorer.sliders] != sliders_before
+    assert explorer.image.value != picture_before
+
+
+def test_interpolation_slider_ends_at_the_second_point(shipped_dcgan):
+    from ganlib.explore import LatentExplorer
+
+    explorer = LatentExplorer(*shipped_dcgan)
+    explorer.interpolation_slider.value = 1.0
+    np.testing.assert_allclose(explorer.latent(), explorer.end, atol=1e-5)
+
+
+def test_class_selector_changes_the_digit_the_classifier_reads(shipped_cdcgan):
+    from ganlib.explore import LatentExplorer
+
+    explorer = LatentExplorer(*shipped_cdcgan)
+    readings = {}
+    for digit in (0, 3, 7):
+        explorer.class_selector.value = digit
+        assert explorer.label() == digit
+        readings[digit] = _read_digit(explorer.render())
+    assert readings == {0: 0, 3: 3, 7: 7}
+
+
+def test_unconditional_explorer_has_no_class_selector(shipped_dcgan):
+    from ganlib.explore import LatentExplorer
+
+    assert LatentExplorer(*shipped_dcgan).class_selector is None
+
+
+def test_slerp_keeps_the_ends_and_the_norm():
+    from ganlib.explore import slerp
+
+    rng = np.random.default_rng(0)
+    start, end = rng.standard_normal((2, 100))
+    np.testing.assert_allclose(slerp(start, end, 0.0), start, atol=1e-5)
+    np.testing.assert_allclose(slerp(start, end, 1.0), end, atol=1e-5)
+    # Two Gaussian vectors have about the same norm; the great circle keeps it in between.
+    middle = np.linalg.norm(slerp(start, end, 0.5))
+    assert min(np.linalg.norm(start), np.linalg.norm(end)) * 0.95 < middle
+
+
+def test_soft_labels_reproduce_the_generator_and_morph_between_classes(shipped_cdcgan):
+    from ganlib.explore import class_morph, soft_label_generator
+    from ganlib.sample import generate_images, latent_noise
+
+    generator, _ = shipped_cdcgan
+    noise = latent_noise(3, 100, seed=1)
+    labels = np.array([[1], [4], [9]], np.int32)
+    soft = soft_label_generator(generator)
+    np.testing.assert_allclose(np.asarray(soft([noise, np.eye(10, dtype=np.float32)[[1, 4, 9]]])),
+                               generate_images(generator, noise, labels), atol=1e-5)
+    morph = class_morph(generator, noise[0], 1, 7, steps=5)
+    assert morph.shape == (5, 28, 28, 1)
+    assert _read_digit(morph[0]) == 1 and _read_digit(morph[-1]) == 7
+
+
+def test_toy_gan_learns_the_ring():
+    from ganlib import toy
+
+    assert toy.modes_covered(toy.ring_of_gaussians(2000)) == 8
+    assert toy.modes_covered(toy.ring_of_gaussians(2000)[:1].repeat(2000, 0)) == 1
+    run = toy.train_toy(steps=2000, snapshot_every=500)
+    assert sorted(run.snapshots) == [0, 500, 1000, 1500, 2000]
+    assert len(run.history["d_loss"]) == 2000
+    # The untrained generator covers at most one mode; trained, it covers most of the ring.
+    assert toy.modes_covered(run.snapshots[0]) <= 1
+    assert toy.modes_covered(run.snapshots[2000]) >= 6
+
+
+def test_run_config_is_the_shipped_recipe_or_a_quick_slice(monkeypatch):
+    from ganlib import tutorial
+
+    card = tutorial.shipped_card("dcgan")
+    monkeypatch.delenv(tutorial.QUICK_ENV, raising=False)
+    full = tutorial.run_config("dcgan")
+    assert (full.epochs, full.split) == (card["epochs"], "all")
+    assert full.out == os.path.join(tutorial.ROOT, "runs", "dcgan-mnist")
+    assert "--out runs/dcgan-mnist " in card["train_command"]  # the shipped run's folder
+    monkeypatch.setenv(tutorial.QUICK_ENV, "1")
+    quick = tutorial.run_config("dcgan")
+    assert (quick.epochs, quick.limit) == (tutorial.QUICK_EPOCHS, tutorial.QUICK_IMAGES)
+    assert not quick.out.startswith(tutorial.ROOT)
+
+
+def test_architecture_diagram_has_one_box_per_layer(shipped_cdcgan):
+    from ganlib.tutorial import plot_architecture
+
+    generator, _ = shipped_cdcgan
+    figure = plot_architecture(generator)
+    boxes = [text for text in figure.axes[0].texts if text.get_bbox_patch() is not None]
+    assert len(boxes) == len(generator.layers)
+    assert any("label" in box.get_text() for box in boxes)
+
+
+def test_show_gif_thins_the_frames():
+    from PIL import Image
+
+    from conftest import ROOT
+    from ganlib.tutorial import show_gif
+
+    path = os.path.join(ROOT, "trained_models", "dcgan_mnist.gif")
+    shown = show_gif(path, max_frames=5)
+    import io
+
+    with Image.open(io.BytesIO(shown.data)) as gif:
+        assert gif.n_frames == 5
+    assert len(shown.data) < os.path.getsize(path)
