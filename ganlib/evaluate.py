@@ -20,8 +20,11 @@ from ganlib.errors import GanlibError
 from ganlib.variants import VARIANTS, get_variant
 
 
-def real_sets(dataset, num, classes=None):
-    """Two disjoint sets of `num` real uint8 images (reference, floor), fixed order."""
+def real_sets(dataset, num, classes=None, with_all=False):
+    """Two disjoint sets of `num` real uint8 images (reference, floor), fixed order.
+
+    With `with_all`, the whole dataset's images come third (for the novelty check).
+    """
     from ganlib.data import load_dataset
 
     data = load_dataset(dataset, "all", classes, verbose=False)
@@ -29,7 +32,8 @@ def real_sets(dataset, num, classes=None):
         raise GanlibError(f"--num {num} needs {2 * num} real images, {data.name} has "
                           f"{len(data)}; lower --num")
     order = np.random.default_rng(1).permutation(len(data))
-    return data.images[order[:num]], data.images[order[num:2 * num]]
+    sets = data.images[order[:num]], data.images[order[num:2 * num]]
+    return (*sets, data.images) if with_all else sets
 
 
 def evaluate_generator(generator, card, num=1000, seed=0, classifier=None):
@@ -43,7 +47,7 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None):
     labels = sample_labels(card, num)
     noise = latent_noise(num, card["latent_dim"], seed)
     generated = generate_images(generator, noise, labels)
-    reference, floor_set = real_sets(dataset, num, card.get("classes"))
+    reference, floor_set, all_real = real_sets(dataset, num, card.get("classes"), with_all=True)
     # One pass of the classifier over all three sets, then split them apart again.
     all_images = np.concatenate([generated, to_unit_range(reference), to_unit_range(floor_set)])
     features, probabilities = features_and_probabilities(classifier, all_images)
@@ -60,6 +64,9 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None):
         "classifier_score": round(metrics.classifier_score(fake_probabilities), 3),
         "classes_covered": covered, "num_classes_expected": len(classes),
         "class_shares": {str(k): round(v, 3) for k, v in shares.items()},
+        # Every real image, training images included: copies of them score near 0.
+        "novelty": round(metrics.novelty(generated, to_unit_range(floor_set),
+                                         to_unit_range(all_real)), 3),
     }
     if labels is not None:
         result["conditional_accuracy"] = round(
@@ -74,7 +81,9 @@ def format_result(name, result):
              f"ratio {result['fcd_over_floor']})",
              f"  classifier score {result['classifier_score']:.3f}",
              f"  classes covered {result['classes_covered']} of {result['num_classes_expected']}"
-             f"  shares {result['class_shares']}"]
+             f"  shares {result['class_shares']}",
+             f"  novelty {result['novelty']:.3f}  (nearest-real distance vs real images'; "
+             "near 0 = copies)"]
     if "conditional_accuracy" in result:
         lines.append(f"  conditional accuracy {result['conditional_accuracy']:.4f}")
     return "\n".join(lines)

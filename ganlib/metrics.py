@@ -13,6 +13,10 @@ image classifier (`ganlib.classifier`) and compare what it sees in generated and
 - Class coverage: the share of images per predicted class; a class is covered when it
   gets at least half its fair share. Mode collapse shows up as uncovered classes.
 - Conditional accuracy: for an image generated for label k, how often the classifier says k.
+- Novelty: the median pixel distance from each generated image to its nearest real image,
+  divided by the same median for real images (to their nearest *other* real image). About 1
+  means the samples are as far from the data as real digits are from each other; near 0
+  means the generator copies training images, which no classifier-based number can see.
 """
 
 import numpy as np
@@ -59,3 +63,28 @@ def conditional_accuracy(probabilities, labels):
     """Share of images generated for label k that the classifier assigns to class k."""
     predicted = np.argmax(probabilities, axis=1)
     return float(np.mean(predicted == np.asarray(labels).reshape(-1)))
+
+
+def nearest_neighbour_distances(images, references, skip_self=False, chunk=250):
+    """For each image, the Euclidean pixel distance to its nearest reference image.
+
+    `skip_self` takes the second-nearest instead: for real images that are themselves
+    among the references, the nearest is the image itself.
+    """
+    images = np.asarray(images, np.float32).reshape(len(images), -1)
+    references = np.asarray(references, np.float32).reshape(len(references), -1)
+    reference_norms = (references ** 2).sum(1)
+    nearest = []
+    for start in range(0, len(images), chunk):  # chunks keep the distance matrix small
+        block = images[start:start + chunk]
+        squared = (block ** 2).sum(1)[:, None] + reference_norms[None] - 2 * block @ references.T
+        rank = 1 if skip_self else 0
+        nearest.append(np.sqrt(np.maximum(np.partition(squared, rank, axis=1)[:, rank], 0.0)))
+    return np.concatenate(nearest)
+
+
+def novelty(generated, real_sample, all_real):
+    """Median nearest-real distance of generated images over that of real images."""
+    generated_distance = np.median(nearest_neighbour_distances(generated, all_real))
+    real_distance = np.median(nearest_neighbour_distances(real_sample, all_real, skip_self=True))
+    return float(generated_distance / real_distance)

@@ -104,6 +104,21 @@ def test_evaluate_prints_the_numbers_in_the_shipped_card(card):
         assert measured[key] == pytest.approx(card["metrics"][key], rel=0.02), key
 
 
+def test_novelty_is_one_for_unseen_real_images_and_zero_for_copies():
+    from ganlib.data import load_dataset, to_unit_range
+
+    images = to_unit_range(load_dataset("mnist", "all", verbose=False).images)
+    known, unseen = images[:4000], images[4000:4500]
+    real_sample = known[:500]
+    # Real digits the references do not contain are as novel as real digits are.
+    assert 0.85 < metrics.novelty(unseen, real_sample, known) < 1.15
+    # A generator that returns training images is caught, whatever its FCD would be.
+    assert metrics.novelty(known[1000:1500], real_sample, known) < 0.01
+    # Noise is far from every digit.
+    noise = np.random.default_rng(0).uniform(-1, 1, unseen.shape).astype(np.float32)
+    assert metrics.novelty(noise, real_sample, known) > 2
+
+
 def test_evaluate_refuses_bad_input_in_one_line():
     from conftest import assert_clean_error, run_module
 
