@@ -20,6 +20,8 @@ import sys
 
 from ganlib.errors import GanlibError
 
+MAX_GIF_FRAMES = 20
+
 
 def ship_run(run_folder, num=1000, destination=None, note=None):
     """Copy, evaluate and picture the generator of a finished run; return the card."""
@@ -28,6 +30,7 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     from ganlib.sample import (TRAINED_MODELS, generate_images, latent_noise, load_generator,
                                sample_labels, save_samples)
     from ganlib.train import run_paths
+    from ganlib.viz import thinned_gif
 
     paths = run_paths(run_folder)
     if not os.path.isfile(paths["generator"]) or not os.path.isfile(paths["card"]):
@@ -44,11 +47,18 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     labels = sample_labels(card, 64)
     images = generate_images(generator, latent_noise(64, card["latent_dim"], 0), labels)
     save_samples(images, stem + ".png", len(card["classes"]) if labels is not None else 8)
-    for source, suffix in ((paths["gif"], ".gif"), (paths["history"], ".history.jsonl")):
-        if os.path.isfile(source):
-            atomic_write(stem + suffix, lambda temp: shutil.copyfile(source, temp),
-                         suffix=suffix)
+    if os.path.isfile(paths["gif"]):
+        gif = thinned_gif(paths["gif"], MAX_GIF_FRAMES)  # a few hundred KB, not 10 MB
+        atomic_write(stem + ".gif", lambda temp: _write_bytes(temp, gif), suffix=".gif")
+    if os.path.isfile(paths["history"]):
+        atomic_write(stem + ".history.jsonl",
+                     lambda temp: shutil.copyfile(paths["history"], temp), suffix=".jsonl")
     return card
+
+
+def _write_bytes(path, data):
+    with open(path, "wb") as file:
+        file.write(data)
 
 
 def main(argv=None):

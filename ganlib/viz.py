@@ -53,3 +53,22 @@ def save_gif(frame_paths, path, seconds_per_frame=0.25, hold_last_seconds=2.0):
         temp_path, format="GIF", save_all=True, append_images=frames[1:],
         duration=durations, loop=0), suffix=".gif")
     return len(frame_paths) - len(frames)
+
+
+def thinned_gif(path, max_frames=40, seconds_per_frame=0.25, hold_last_seconds=2.0):
+    """The bytes of a GIF keeping at most `max_frames` evenly spaced frames (first and last
+    included): long runs save hundreds of frames, more than a page or a repository needs."""
+    import io
+
+    from PIL import ImageSequence
+
+    with Image.open(path) as gif:
+        frames = [frame.copy() for frame in ImageSequence.Iterator(gif)]
+    keep = sorted(set(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).astype(int)))
+    frames = [frames[i] for i in keep]
+    durations = [int(seconds_per_frame * 1000)] * len(frames)
+    durations[-1] = int(hold_last_seconds * 1000)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=durations, loop=0)
+    return buffer.getvalue()
