@@ -1,0 +1,386 @@
+"""Build `report/`: how the shipped variants compare, with the numbers in their cards.
+
+    python -m ganlib.report                 # rebuilds report/README.md and report/figures/
+
+Everything comes from `trained_models/`: each generator's card (training budget and the
+metrics that `python -m ganlib.ship` measured), its training history, sample grid and GIF.
+Nothing is re-measured, so the report says exactly what the cards say, and a clean clone
+rebuilds the same report.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+from ganlib.errors import GanlibError
+from ganlib.variants import VARIANTS
+
+# The issue-tracker's quality bars, checked for every shipped MNIST model at N = 1000.
+MAX_FCD_OVER_FLOOR = 4.0
+MIN_CONDITIONAL_ACCURACY = {"cdcgan": 0.97, "cgan": 0.90}
+SIDE_BY_SIDE_SEED = 0
+
+
+def shipped_cards(models_folder):
+    """The cards of all shipped generators, in the registry's order of variants."""
+    cards = []
+    for path in sorted(glob.glob(os.path.join(models_folder, "*.json"))):
+        try:
+            with open(path) as file:
+                card = json.load(file)
+        except (OSError, ValueError):
+            raise GanlibError(f"{path} is not readable JSON; re-ship that model with "
+                              "`python -m ganlib.ship RUN_FOLDER`") from None
+        if card.get("variant") in VARIANTS and "metrics" in card:
+            card["stem"] = os.path.splitext(os.path.basename(path))[0]
+            cards.append(card)
+    if not cards:
+        raise GanlibError(f"no shipped generators with metrics in {models_folder}; train one "
+                          "and run `python -m ganlib.ship RUN_FOLDER` first")
+    order = list(VARIANTS)
+    cards.sort(key=lambda card: (card["dataset"] != "mnist", card["dataset"],
+                                 order.index(card["variant"])))
+    return cards
+
+
+def read_epoch_history(path):
+    """Per-epoch means of the losses and D scores from a shipped history file."""
+    from ganlib.callbacks import read_history
+
+    return [record for record in read_history(path) if record["kind"] == "epoch"]
+
+
+def quality_bars(cards):
+    """(card stem, bar, value, met) for each quality bar that applies to a shipped model."""
+    mnist = {card["variant"]: card for card in cards if card["dataset"] == "mnist"}
+    vanilla_fcd = mnist["vanilla"]["metrics"]["fcd"] if "vanilla" in mnist else None
+    checks = []
+    for card in mnist.values():
+        metrics, stem = card["metrics"], card["stem"]
+        if not VARIANTS[card["variant"]].conditional:
+            ratio = metrics["fcd_over_floor"]
+            checks.append((stem, f"FCD <= {MAX_FCD_OVER_FLOOR:g}x floor", f"{ratio:.2f}x",
+                           ratio <= MAX_FCD_OVER_FLOOR))
+            covered, expected = metrics["classes_covered"], metrics["num_classes_expected"]
+            checks.append((stem, f"covers all {expected} classes", f"{covered}",
+                           covered == expected))
+        if card["variant"] in MIN_CONDITIONAL_ACCURACY:
+            bar, accuracy = MIN_CONDITIONAL_ACCURACY[card["variant"]], metrics[
+                "conditional_accuracy"]
+            checks.append((stem, f"conditional accuracy >= {bar:.0%}", f"{accuracy:.1%}",
+                           accuracy >= bar))
+        if card["variant"] in ("dcgan", "adgan") and vanilla_fcd is not None:
+            checks.append((stem, f"FCD below the Vanilla GAN's ({vanilla_fcd:.2f})",
+                           f"{metrics['fcd']:.2f}", metrics["fcd"] < vanilla_fcd))
+    return checks
+
+
+def results_table(cards):
+    """The Markdown results table, one row per shipped generator."""
+    rows = ["| variant | dataset | epochs | images seen | wall time | FCD | real floor | "
+            "FCD / floor | classifier score | classes covered | conditional accuracy | novelty |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for card in cards:
+        m = card["metrics"]
+        accuracy = m.get("conditional_accuracy")
+        rows.append(
+            f"| {card['variant']} | {card['dataset']} | {card['epochs']} | "
+            f"{card['images_seen']:,} | {card['wall_time_seconds'] / 60:.1f} min | "
+            f"{m['fcd']:.2f} | {m['fcd_real_floor']:.2f} | {m['fcd_over_floor']:.2f} | "
+            f"{m['classifier_score']:.2f} | {m['classes_covered']} / "
+            f"{m['num_classes_expected']} | "
+            f"{'-' if accuracy is None else f'{accuracy:.1%}'} | {m['novelty']:.2f} |")
+    return "\n".join(rows)
+
+
+def late_training_gap(history, share=0.25):
+    """Mean D(x) - D(G(z)) over the last `share` of epochs: how clearly D separates them."""
+    tail = history[-max(1, round(len(history) * share)):]
+    return float(np.mean([r["d_real"] - r["d_fake"] for r in tail])) if tail else None
+
+
+def written_comparison(cards, histories):
+    """Short paragraphs drawn from the numbers (they change when the numbers change)."""
+    mnist = {card["variant"]: card for card in cards if card["dataset"] == "mnist"}
+    fcd = {name: card["metrics"]["fcd"] for name, card in mnist.items()}
+    lines = []
+    if fcd:
+        best = min(fcd, key=fcd.get)
+        ranking = ", ".join(f"{name} {value:.2f}" for name, value in
+                            sorted(fcd.items(), key=lambda item: item[1]))
+        lines.append(f"- **Closest to the real digits:** `{best}` has the lowest FCD on MNIST "
+                     f"({fcd[best]:.2f}, {mnist[best]['metrics']['fcd_over_floor']:.2f}x the "
+                     f"real-data floor). From best to worst: {ranking}.")
+    if "vanilla" in fcd and "dcgan" in fcd:
+        lines.append(f"- **Convolutions:** at the same data, the DCGAN's FCD is "
+                     f"{fcd['vanilla'] / fcd['dcgan']:.1f}x lower than the Vanilla GAN's "
+                     f"({fcd['dcgan']:.2f} vs {fcd['vanilla']:.2f}): weight sharing across the image "
+                     "suits strokes that look the same wherever they are (compare their rows "
+                     "in the side-by-side figure).")
+    conditional = {name: mnist[name]["metrics"]["conditional_accuracy"]
+                   for name in ("cgan", "cdcgan") if name in mnist}
+    if conditional:
+        parts = ", ".join(f"`{name}` {accuracy:.1%}" for name, accuracy in conditional.items())
+        lines.append(f"- **Conditioning:** the classifier reads the requested digit in {parts} "
+                     "of the conditional samples, so a label really steers the generator. Asking "
+                     "for every class in turn also balances the classes exactly, which the "
+                     "FCD rewards: part of the conditional models' lead on FCD comes from "
+                     "there.")
+    if "dcgan" in mnist and "adgan" in mnist:
+        dc, ad = mnist["dcgan"], mnist["adgan"]
+        verdict = "lower (better)" if fcd["adgan"] < fcd["dcgan"] else "higher (worse)"
+        text = (f"- **AD-GAN's schedule:** AD-GAN's FCD is {verdict} than the DCGAN's "
+                f"({fcd['adgan']:.2f} vs {fcd['dcgan']:.2f}; {ad['epochs']} vs {dc['epochs']} "
+                "epochs).")
+        gaps = {name: late_training_gap(histories[mnist[name]["stem"]])
+                for name in ("dcgan", "adgan") if histories.get(mnist[name]["stem"])}
+        if len(gaps) == 2:
+            text += (f" Over the last quarter of training, D(x) - D(G(z)) averaged "
+                     f"{gaps['adgan']:.2f} for AD-GAN and {gaps['dcgan']:.2f} for the DCGAN: "
+                     "with its dropout decayed to "
+                     f"{ad['knobs']['dropout_final']:g}, AD-GAN's discriminator "
+                     f"{'separates real from fake more sharply' if gaps['adgan'] > gaps['dcgan'] else 'separates real from fake less sharply'}"
+                     " late in training, after a heavily regularised start.")
+        lines.append(text)
+    shares = [(card["stem"], min(card["metrics"]["class_shares"].values()))
+              for card in cards if not VARIANTS[card["variant"]].conditional]
+    if shares:
+        stem, lowest = min(shares, key=lambda item: item[1])
+        partial = [f"`{card['stem']}` ({card['metrics']['classes_covered']} of "
+                   f"{card['metrics']['num_classes_expected']})" for card in cards
+                   if not VARIANTS[card["variant"]].conditional
+                   and card["metrics"]["classes_covered"] < card["metrics"]["num_classes_expected"]]
+        lines.append(f"- **Mode collapse:** no unconditional model drops a class entirely; "
+                     f"the rarest class gets {lowest:.1%} of the samples (in `{stem}`; a fair "
+                     "share is 10%, and a class counts as covered from 5%). "
+                     + (f"Models with an under-drawn class: {', '.join(partial)}."
+                        if partial else "Every unconditional model covers all its classes.")
+                     if lowest > 0 else
+                     f"- **Mode collapse:** `{stem}` never draws at least one class.")
+    return "\n".join(lines)
+
+
+def loss_figure(history, card, path):
+    """Losses and D scores per epoch (with AD-GAN's dropout rate) as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ganlib.callbacks import dropout_rate_at
+
+    epochs = [r["epoch"] + 1 for r in history]
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3.4))
+    losses.plot(epochs, [r["d_loss"] for r in history], label="D loss")
+    losses.plot(epochs, [r["g_loss"] for r in history], label="G loss")
+    losses.set_xlabel("epoch")
+    losses.set_title("losses (epoch means)")
+    losses.legend()
+    scores.plot(epochs, [r["d_real"] for r in history], label="D(x), real")
+    scores.plot(epochs, [r["d_fake"] for r in history], label="D(G(z)), generated")
+    scores.set_ylim(0, 1)
+    scores.set_xlabel("epoch")
+    scores.set_title("discriminator's mean output")
+    if VARIANTS[card["variant"]].scheduled_dropout:
+        knobs = card["knobs"]
+        rates = [dropout_rate_at(e - 1, card["epochs"], knobs["dropout_initial"],
+                                 knobs["dropout_final"], knobs["dropout_step"],
+                                 knobs["dropout_final_fraction"]) for e in epochs]
+        scores.plot(epochs, rates, "k--", label="D dropout rate")
+    scores.legend(loc="center right")
+    figure.suptitle(f"{card['variant']} on {card['dataset']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(figure)
+
+
+def side_by_side_figure(cards, models_folder, path):
+    """One row of ten samples per shipped generator, all from the same latent seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ganlib import viz
+    from ganlib.sample import generate_images, latent_noise, load_generator, sample_labels
+
+    figure, axes = plt.subplots(len(cards), 1, figsize=(7, 0.85 * len(cards) + 0.4),
+                                squeeze=False)
+    for axis, card in zip(axes[:, 0], cards):
+        generator, _ = load_generator(os.path.join(models_folder, card["stem"] + ".keras"))
+        noise = latent_noise(10, card["latent_dim"], SIDE_BY_SIDE_SEED)
+        images = generate_images(generator, noise, sample_labels(card, 10))
+        axis.imshow(viz.image_grid(images, columns=10), cmap="gray", vmin=0, vmax=255)
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.set_ylabel(f"{card['variant']}\n{card['dataset']}", rotation=0, ha="right",
+                        va="center", fontsize=9)
+    figure.suptitle(f"every shipped generator, latent seed {SIDE_BY_SIDE_SEED} "
+                    "(conditional: labels 0-9)", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+
+
+def variant_section(card, has_history, models_link):
+    """The Markdown of one shipped generator: samples, GIF, curves, command."""
+    stem, variant = card["stem"], VARIANTS[card["variant"]]
+    parts = [f"### {variant.title}: {card['dataset']}", "",
+             f"Trained {card['epochs']} epochs ({card['images_seen']:,} images) in "
+             f"{card['wall_time_seconds'] / 60:.1f} minutes on {card['training_images']:,} "
+             f"training images. Data: {card['data_source']}.", ""]
+    if card.get("note"):
+        parts += [f"> **Note:** {card['note']}", ""]
+    parts += [f"| 64 samples, seed 0 | training progress (fixed latent batch) |",
+              "|---|---|",
+              f"| ![samples]({models_link}/{stem}.png) | "
+              f"![progress]({models_link}/{stem}.gif) |", ""]
+    if has_history:
+        parts += [f"![losses and D scores of {stem}](figures/{stem}_losses.png)", ""]
+    parts += ["Reproduce:", "", "```bash", card["train_command"],
+              f"python -m ganlib.ship {_run_folder(card)}", "```", ""]
+    return "\n".join(parts)
+
+
+def _run_folder(card):
+    command = card["train_command"].split()
+    return command[command.index("--out") + 1] if "--out" in command else "RUN_FOLDER"
+
+
+def render_markdown(cards, histories, checks, models_link="../trained_models"):
+    """The whole report/README.md; `models_link` leads from it to the shipped models."""
+    classifier_lines = []
+    for dataset in sorted({card["dataset"] for card in cards}):
+        accuracy = _classifier_accuracy(dataset)
+        if accuracy is not None:
+            classifier_lines.append(f"`{dataset}` {accuracy:.1%}")
+    bar_rows = ["| model | bar | measured | met |", "|---|---|---|---|"]
+    bar_rows += [f"| {stem} | {bar} | {value} | {'yes' if met else '**no**'} |"
+                 for stem, bar, value, met in checks]
+    text = [
+        "# Report: how the GAN variants compare",
+        "",
+        "Built by `python -m ganlib.report` from the generators shipped in "
+        "`trained_models/` and their cards; every number below was measured by "
+        "`python -m ganlib.evaluate` when the model was shipped (N = 1000 generated images, "
+        "latent seed 0). Wall times are those of the machine that trained each model, a "
+        "2-core CPU without a GPU.",
+        "",
+        "## How to read the numbers",
+        "",
+        "- **FCD** (Frechet classifier distance): the Frechet distance between Gaussians "
+        "fitted to a small classifier's penultimate-layer features of 1000 generated and "
+        "1000 real images. Lower is better. It depends on N, so the **real floor** beside "
+        "it is the same distance between two disjoint sets of 1000 real images: a perfect "
+        "generator would score about the floor.",
+        "- **Classifier score**: the Inception-score formula on the same classifier, "
+        "exp(E[KL(p(y|x) || p(y))]); 10 at best for ten classes that are confidently "
+        "recognised and evenly drawn.",
+        "- **Classes covered**: how many classes get at least half their fair share of "
+        "the samples (a collapsed generator covers few).",
+        "- **Conditional accuracy**: the share of images generated for label k that the "
+        "classifier reads as k.",
+        "- **Novelty**: the median pixel distance from a generated image to its nearest real "
+        "image, over the same median for real images (to their nearest other real image). "
+        "The real sets above include the training images, so a generator that copied them "
+        "would score well on FCD; novelty would show it near 0. About 1 means the samples "
+        "are as far from every real image as real images are from each other.",
+        f"- The classifiers' own accuracy on held-out real images: "
+        f"{', '.join(classifier_lines) or 'not shipped'}.",
+        "",
+        "## Results",
+        "",
+        results_table(cards),
+        "",
+        "## Quality bars",
+        "",
+        "\n".join(bar_rows),
+        "",
+        "## What the numbers say",
+        "",
+        written_comparison(cards, histories),
+        "",
+        "## All variants side by side",
+        "",
+        "![one row per shipped generator, same latent seed](figures/side_by_side.png)",
+        "",
+        "## Each variant",
+        "",
+    ]
+    text += [variant_section(card, bool(histories.get(card["stem"])), models_link) for card in cards]
+    return "\n".join(text).rstrip() + "\n"
+
+
+def _classifier_accuracy(dataset):
+    from ganlib.sample import TRAINED_MODELS
+
+    try:
+        with open(os.path.join(TRAINED_MODELS, f"classifier_{dataset}.json")) as file:
+            return json.load(file).get("test_accuracy")
+    except (OSError, ValueError):
+        return None
+
+
+def build_report(out="report", models_folder=None):
+    """Rebuild the report folder from scratch; return the path of its README."""
+    from ganlib.files import ensure_writable_folder
+    from ganlib.sample import TRAINED_MODELS
+
+    models_folder = models_folder or TRAINED_MODELS
+    cards = shipped_cards(models_folder)
+    parent = os.path.dirname(os.path.abspath(out))
+    ensure_writable_folder(parent)
+    # Build beside the old report, then swap: a failure leaves the old report untouched.
+    staging = tempfile.mkdtemp(prefix=".report-", dir=parent)
+    try:
+        os.makedirs(os.path.join(staging, "figures"))
+        histories = {}
+        for card in cards:
+            history = read_epoch_history(os.path.join(models_folder,
+                                                      card["stem"] + ".history.jsonl"))
+            histories[card["stem"]] = history
+            if history:
+                loss_figure(history, card,
+                            os.path.join(staging, "figures", f"{card['stem']}_losses.png"))
+        side_by_side_figure(cards, models_folder,
+                            os.path.join(staging, "figures", "side_by_side.png"))
+        with open(os.path.join(staging, "README.md"), "w") as file:
+            # Links are relative, so the report reads the same on any Git host.
+            models_link = os.path.relpath(models_folder, os.path.abspath(out))
+            file.write(render_markdown(cards, histories, quality_bars(cards),
+                                       models_link.replace(os.sep, "/")))
+        old = staging + "-old"
+        if os.path.exists(out):
+            os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+    return os.path.join(out, "README.md")
+
+
+def main(argv=None):
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m ganlib.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="report", help="report folder (default report)")
+    parser.add_argument("--models", help="folder of shipped generators (default trained_models)")
+    args = parser.parse_args(argv)
+    try:
+        path = build_report(args.out, args.models)
+    except GanlibError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {os.path.abspath(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The report: rebuilt from trained_models/, it matches the committed one."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, assert_clean_error, run_module
+
+
+@pytest.fixture(scope="module")
+def rebuilt_report(tmp_path_factory):
+    """The report as `python -m ganlib.report` builds it now, in a temporary folder."""
+    out = tmp_path_factory.mktemp("rebuilt") / "report"
+    result = run_module("ganlib.report", "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return out
+
+
+def test_committed_report_text_matches_a_rebuild(rebuilt_report):
+    with open(os.path.join(ROOT, "report", "README.md")) as file:
+        committed = file.read()
+    with open(rebuilt_report / "README.md") as file:
+        rebuilt = file.read()
+    # Only the relative links to trained_models/ depend on where the report is built.
+    link = os.path.relpath(os.path.join(ROOT, "trained_models"), rebuilt_report)
+    assert rebuilt.replace(f"]({link}/", "](../trained_models/") == committed
+
+
+def test_committed_report_figures_match_a_rebuild(rebuilt_report):
+    committed_folder = os.path.join(ROOT, "report", "figures")
+    names = sorted(os.listdir(committed_folder))
+    assert names == sorted(os.listdir(rebuilt_report / "figures"))
+    assert "side_by_side.png" in names
+    for name in names:
+        committed = np.asarray(Image.open(os.path.join(committed_folder, name)).convert("L"),
+                               np.float32)
+        rebuilt = np.asarray(Image.open(rebuilt_report / "figures" / name).convert("L"),
+                             np.float32)
+        assert committed.shape == rebuilt.shape, name
+        # Another CPU may round the generators' outputs a little differently.
+        assert np.abs(committed - rebuilt).mean() < 2.0, name
+
+
+def test_every_shipped_generator_and_its_pictures_are_in_the_report(rebuilt_report):
+    from ganlib.report import shipped_cards
+
+    with open(rebuilt_report / "README.md") as file:
+        text = file.read()
+    for card in shipped_cards(os.path.join(ROOT, "trained_models")):
+        assert card["train_command"] in text
+        for suffix in (".png", ".gif"):
+            assert os.path.isfile(os.path.join(ROOT, "trained_models", card["stem"] + suffix))
+            assert f"/{card['stem']}{suffix})" in text
+        assert os.path.isfile(rebuilt_report / "figures" / f"{card['stem']}_losses.png")
+
+
+def test_report_refuses_a_folder_without_models_and_keeps_the_old_report(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "README.md").write_text("an earlier report")
+    empty = tmp_path / "models"
+    empty.mkdir()
+    assert_clean_error(run_module("ganlib.report", "--out", out, "--models", empty),
+                       "no shipped generators")
+    assert (out / "README.md").read_text() == "an earlier report"
+
+
+def test_report_names_a_corrupt_card(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(os.path.join(ROOT, "trained_models"), models,
+                    ignore=shutil.ignore_patterns("*.keras", "*.gif"))
+    (models / "dcgan_mnist.json").write_text("{ not json")
+    assert_clean_error(run_module("ganlib.report", "--out", tmp_path / "report", "--models",
+                                  models), "dcgan_mnist.json", "re-ship")
