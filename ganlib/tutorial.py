@@ -52,7 +52,8 @@ def run_config(variant, dataset="mnist", quick=None, folder=None, **changes):
     card = shipped_card(variant, dataset)
     command = card["train_command"].split()
     split = command[command.index("--split") + 1] if "--split" in command else "train"
-    folder = folder or f"{variant}-{dataset}"
+    shipped_out = command[command.index("--out") + 1] if "--out" in command else None
+    folder = folder or (os.path.basename(shipped_out) if shipped_out else f"{variant}-{dataset}")
     config = TrainConfig(variant=variant, out=os.path.join(ROOT, "runs", folder),
                          dataset=dataset, split=split, epochs=card["epochs"],
                          batch_size=card["batch_size"], learning_rate=card["learning_rate"],
@@ -70,9 +71,13 @@ def describe_run(config):
         return (f"QUICK MODE: {config.epochs} epochs on {config.limit} images, a smoke test. "
                 f"Unset {QUICK_ENV} for the full run.")
     card = shipped_card(config.variant, config.dataset)
-    return (f"Full run: {config.epochs} epochs on the {config.split!r} split, "
-            f"{card['images_seen']:,} images seen; it took {card['wall_time_seconds'] / 60:.0f} "
-            f"minutes on a 2-core CPU. Train longer with run_config(..., epochs=N).")
+    # The shipped run's wall time, scaled to this run's epochs when they differ.
+    minutes = card["wall_time_seconds"] / 60 * config.epochs / card["epochs"]
+    about = "" if config.epochs == card["epochs"] else "about "
+    return (f"Full run: {config.epochs} epochs on the {config.split!r} split; from scratch it "
+            f"takes {about}{minutes:.0f} minutes on a 2-core CPU (the shipped "
+            f"{card['epochs']}-epoch run took {card['wall_time_seconds'] / 60:.0f}). "
+            "Train longer with run_config(..., epochs=N).")
 
 
 def show_real_images(data, count=64, columns=16, seed=0):
@@ -263,20 +268,11 @@ def image_strip(images, title):
 
 def show_gif(path, max_frames=16):
     """Display a training GIF in the notebook, thinned to `max_frames` to keep it light."""
-    import io
-
     from IPython.display import Image
-    from PIL import Image as Picture, ImageSequence
 
-    with Picture.open(path) as gif:
-        frames = [frame.copy() for frame in ImageSequence.Iterator(gif)]
-    keep = sorted(set(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).astype(int)))
-    frames = [frames[i] for i in keep]
-    durations = [300] * (len(frames) - 1) + [2000]  # hold the last frame
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=durations, loop=0)
-    return Image(data=buffer.getvalue(), format="gif")
+    from ganlib.viz import thinned_gif
+
+    return Image(data=thinned_gif(path, max_frames, seconds_per_frame=0.3), format="gif")
 
 
 def compare_with_shipped(generator, card, variant, dataset="mnist", num=1000, seed=0):

@@ -1,0 +1,1 @@
+"""Makes notebooks/conftest.py a module of its own (notebooks.conftest), apart from tests/conftest.py."""
