@@ -284,7 +284,10 @@ def _finish_run(gan, config, data, paths, checkpoint):
 
 
 def _train_command(config):
-    parts = ["python -m ganlib.train", config.variant, "--out", config.out,
+    out = config.out
+    if os.path.isabs(out) and not os.path.relpath(out).startswith(".."):
+        out = os.path.relpath(out)  # a notebook passes absolute paths; keep commands portable
+    parts = ["python -m ganlib.train", config.variant, "--out", out,
              "--dataset", config.dataset, "--epochs", str(config.epochs),
              "--batch-size", str(config.batch_size), "--seed", str(config.seed)]
     if config.split != "train":
