@@ -12,13 +12,12 @@ import argparse
 import glob
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 import numpy as np
 
 from ganlib.errors import GanlibError
+from ganlib.files import TEMP_PREFIX
 from ganlib.variants import VARIANTS
 
 # The issue-tracker's quality bars, checked for every shipped MNIST model at N = 1000.
@@ -264,7 +263,7 @@ def render_markdown(cards, histories, checks, models_link="../trained_models"):
     bar_rows += [f"| {stem} | {bar} | {value} | {'yes' if met else '**no**'} |"
                  for stem, bar, value, met in checks]
     text = [
-        "# Report: how the GAN variants compare",
+        REPORT_TITLE,
         "",
         "Built by `python -m ganlib.report` from the generators shipped in "
         "`trained_models/` and their cards; every number below was measured by "
@@ -327,43 +326,80 @@ def _classifier_accuracy(dataset):
         return None
 
 
+REPORT_TITLE = "# Report: how the GAN variants compare"
+# Only these names are ever written (or replaced) inside a report folder.
+GENERATED_FIGURE_SUFFIX = "_losses.png"
+SIDE_BY_SIDE = "side_by_side.png"
+
+
+def check_report_folder(out):
+    """Refuse to write into anything but a report folder (or an empty or new one).
+
+    A report only writes README.md and figures/*.png. A folder holding a README.md that
+    this command did not write, or any other file at its top, is someone else's: writing
+    there could replace their files.
+    """
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise GanlibError(f"--out {out} is a file, not a folder; choose a folder for the report")
+    if not os.path.isdir(out):
+        return
+    names = [name for name in os.listdir(out) if not name.startswith(TEMP_PREFIX)]
+    readme = os.path.join(out, "README.md")
+    foreign_readme = os.path.lexists(readme) and _first_line_of(readme) != REPORT_TITLE
+    if foreign_readme or set(names) - {"README.md", "figures"}:
+        raise GanlibError(f"--out {out} is not a report folder (it holds other files); "
+                          "choose an empty or new folder, or an earlier report's folder")
+
+
+def _first_line_of(path):
+    try:
+        with open(path) as file:
+            return file.readline().rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def build_report(out="report", models_folder=None):
-    """Rebuild the report folder from scratch; return the path of its README."""
-    from ganlib.files import ensure_writable_folder
+    """Write the report's README.md and figures into `out`; return the README's path.
+
+    Each file is written whole to a temporary name, then renamed over the old one: a
+    failure leaves every file either the old one or the new one, and files the report
+    does not generate are never touched.
+    """
+    from ganlib.files import atomic_write, ensure_writable_folder
     from ganlib.sample import TRAINED_MODELS
 
     models_folder = models_folder or TRAINED_MODELS
     cards = shipped_cards(models_folder)
-    parent = os.path.dirname(os.path.abspath(out))
-    ensure_writable_folder(parent)
-    # Build beside the old report, then swap: a failure leaves the old report untouched.
-    staging = tempfile.mkdtemp(prefix=".report-", dir=parent)
-    try:
-        os.makedirs(os.path.join(staging, "figures"))
-        histories = {}
-        for card in cards:
-            history = read_epoch_history(os.path.join(models_folder,
-                                                      card["stem"] + ".history.jsonl"))
-            histories[card["stem"]] = history
-            if history:
-                loss_figure(history, card,
-                            os.path.join(staging, "figures", f"{card['stem']}_losses.png"))
-        side_by_side_figure(cards, models_folder,
-                            os.path.join(staging, "figures", "side_by_side.png"))
-        with open(os.path.join(staging, "README.md"), "w") as file:
-            # Links are relative, so the report reads the same on any Git host.
-            models_link = os.path.relpath(models_folder, os.path.abspath(out))
-            file.write(render_markdown(cards, histories, quality_bars(cards),
-                                       models_link.replace(os.sep, "/")))
-        old = staging + "-old"
-        if os.path.exists(out):
-            os.rename(out, old)
-        os.rename(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging, ignore_errors=True)
-    return os.path.join(out, "README.md")
+    check_report_folder(out)
+    figures = os.path.join(out, "figures")
+    ensure_writable_folder(figures)
+    histories, written = {}, {SIDE_BY_SIDE}
+    for card in cards:
+        history = read_epoch_history(os.path.join(models_folder, card["stem"] + ".history.jsonl"))
+        histories[card["stem"]] = history
+        if history:
+            name = card["stem"] + GENERATED_FIGURE_SUFFIX
+            atomic_write(os.path.join(figures, name),
+                         lambda temp, h=history, c=card: loss_figure(h, c, temp), suffix=".png")
+            written.add(name)
+    atomic_write(os.path.join(figures, SIDE_BY_SIDE),
+                 lambda temp: side_by_side_figure(cards, models_folder, temp), suffix=".png")
+    # Links are relative, so the report reads the same on any Git host.
+    models_link = os.path.relpath(models_folder, os.path.abspath(out)).replace(os.sep, "/")
+    text = render_markdown(cards, histories, quality_bars(cards), models_link)
+    readme = os.path.join(out, "README.md")
+    atomic_write(readme, lambda temp: _write_text(temp, text), suffix=".md")
+    # Loss curves of models no longer shipped are stale report output: remove only those.
+    for name in os.listdir(figures):
+        if name.endswith(GENERATED_FIGURE_SUFFIX) and name not in written:
+            os.remove(os.path.join(figures, name))
+    return readme
+
+
+def _write_text(path, text):
+    with open(path, "w") as file:
+        file.write(text)
 
 
 def main(argv=None):

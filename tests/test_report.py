@@ -75,3 +75,37 @@ def test_report_names_a_corrupt_card(tmp_path):
     (models / "dcgan_mnist.json").write_text("{ not json")
     assert_clean_error(run_module("ganlib.report", "--out", tmp_path / "report", "--models",
                                   models), "dcgan_mnist.json", "re-ship")
+
+
+def test_report_never_touches_files_it_does_not_generate(tmp_path):
+    """--out on someone else's folder is refused; an earlier report keeps its extra files."""
+    models = tmp_path / "models"
+    shutil.copytree(os.path.join(ROOT, "trained_models"), models,
+                    ignore=shutil.ignore_patterns("*.gif"))
+    user_folder = tmp_path / "thesis"
+    user_folder.mkdir()
+    (user_folder / "chapter1.tex").write_text("my work")
+    assert_clean_error(run_module("ganlib.report", "--out", user_folder, "--models", models),
+                       "not a report folder")
+    assert (user_folder / "chapter1.tex").read_text() == "my work"
+    assert sorted(os.listdir(user_folder)) == ["chapter1.tex"]
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep")
+    assert_clean_error(run_module("ganlib.report", "--out", a_file, "--models", models),
+                       "is a file")
+    assert a_file.read_text() == "keep"
+
+    # `--out .` in a folder of other files (e.g. the repository itself) is refused too.
+    assert_clean_error(run_module("ganlib.report", "--out", ".", "--models", models,
+                                  cwd=user_folder), "not a report folder")
+
+    report = tmp_path / "report"
+    assert run_module("ganlib.report", "--out", report, "--models", models).returncode == 0
+    (report / "figures" / "my_sketch.png").write_bytes(b"not ours")
+    stale = report / "figures" / "retired_model_losses.png"
+    stale.write_bytes(b"from an earlier build")
+    assert run_module("ganlib.report", "--out", report, "--models", models).returncode == 0
+    assert (report / "figures" / "my_sketch.png").read_bytes() == b"not ours"
+    assert not stale.exists()  # loss curves of models no longer shipped go
+    assert not [name for name in os.listdir(report) if name.startswith(".tmp-")]
