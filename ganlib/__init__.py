@@ -1,7 +1,8 @@
 """ganlib: the small library behind the GAN tutorial notebooks.
 
 Every notebook, `python -m ganlib.train`, `python -m ganlib.sample` and the tests call
-this same code. Read the modules in the order data -> nets -> losses -> gan -> callbacks.
+this same code. Read the modules in the order knobs -> variants -> data -> nets ->
+losses/ -> tricks/ -> gan -> callbacks.
 """
 
 import os

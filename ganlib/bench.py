@@ -10,6 +10,8 @@ loop: two `GradientTape`s in one `tf.function`, the same network, data and batch
 Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
 measured in the same run, not images/s measured on different machines. `dcgan_alternating`
 is the same DCGAN with `--update alternating`: one more discriminator pass per step.
+Images/s counts the real images D sees, so a WGAN step (5 critic updates, each on its own
+batch, and one generator update) counts 5 batches; "step ms" is the time of a whole step.
 """
 
 import argparse
@@ -35,15 +37,16 @@ def measure_variant(name, steps, warmup, batch_size, update="simultaneous"):
     import keras
 
     from ganlib.data import load_dataset, training_batches
-    from ganlib.variants import Knobs, build_gan, get_variant
+    from ganlib.knobs import Knobs
+    from ganlib.optimizers import OptimizerSettings, compile_gan
+    from ganlib.variants import build_gan, get_variant
 
     keras.utils.set_random_seed(0)
     data = load_dataset("mnist", verbose=False)
     variant = get_variant(name)
-    gan = build_gan(variant, data.image_shape, data.num_classes, Knobs(update=update))
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-    batches = training_batches(data, batch_size, 100, gan.noise_draws, 0, 0, 10_000)
+    gan = compile_gan(build_gan(variant, data.image_shape, data.num_classes, Knobs(update=update)),
+                      OptimizerSettings.for_variant(variant))
+    batches = training_batches(data, batch_size, 100, gan.critic_steps, 0, 0, 10_000)
     timer = _StepTimer(warmup)
 
     class TimerCallback(keras.callbacks.Callback):
@@ -52,7 +55,8 @@ def measure_variant(name, steps, warmup, batch_size, update="simultaneous"):
 
     gan.fit(batches, epochs=1, steps_per_epoch=warmup + steps, callbacks=[TimerCallback()],
             verbose=0, shuffle=False)
-    return timer.result(batch_size)
+    # A WGAN step shows the critic `critic_steps` real batches: count every real image.
+    return timer.result(batch_size * gan.critic_steps)
 
 
 def measure_baseline(steps, warmup, batch_size):

@@ -1,13 +1,16 @@
 """Keras callbacks used during GAN training.
 
 - `NonFiniteLossGuard`: stops at the first NaN/inf loss, before anything is saved.
-- `DropoutSchedule`: AD-GAN's decaying discriminator dropout.
 - `CrashSafeCheckpoint`: all training state every N steps and at each epoch end.
 - `SampleGrids`: a sample grid from one fixed latent batch every N steps (GIF frames).
 - `HistoryLog`: losses and D scores appended to a JSON-lines file (survives resumes).
 
-The global step is read from the generator optimizer's `iterations` counter: it is saved in
-every checkpoint, so it stays right across resumed runs where Keras's own batch index restarts.
+The tricks bring their own callbacks (`ganlib.tricks.scheduled_dropout.DropoutSchedule`,
+`ganlib.tricks.early_stopping.EarlyStopping`).
+
+The global step is the model's own `step` variable: it is saved in every checkpoint, so it
+stays right across resumed runs where Keras's own batch index restarts, and it counts steps
+in which a tricks policy rested the generator.
 """
 
 import json
@@ -20,50 +23,13 @@ import numpy as np
 
 from ganlib import viz
 from ganlib.checkpoints import save_checkpoint
-from ganlib.layers import ScheduledDropout
 
 LOSS_KEYS = ("d_loss", "g_loss")
 
 
 def global_step(gan):
-    """Training steps done so far (one generator update per step)."""
-    return int(gan.g_optimizer.iterations.numpy())
-
-
-def dropout_rate_at(epoch, epochs, initial=0.5, final=0.0, step=0.1, final_fraction=0.75):
-    """AD-GAN's discriminator dropout rate for a (0-based) epoch of `epochs`.
-
-    The rate starts at `initial` and falls by `step` at evenly spaced epochs until it
-    reaches `final`; it then holds `final` for the last `final_fraction` of the epochs.
-    With the defaults and 20 epochs: 0.5, 0.4, 0.3, 0.2, 0.1 for one epoch each, then 0.0
-    for the last 15 epochs (75%). So the decay happens in the first 25% of training.
-    """
-    decreases = max(0, round((initial - final) / step)) if step > 0 else 0
-    decay_epochs = epochs * (1.0 - final_fraction)
-    if decreases == 0 or epoch >= decay_epochs:
-        return final
-    stage = math.floor(epoch / decay_epochs * decreases)
-    return max(final, initial - stage * step)
-
-
-class DropoutSchedule(keras.callbacks.Callback):
-    """Set every `ScheduledDropout` in the discriminator to the scheduled rate each epoch."""
-
-    def __init__(self, epochs, initial=0.5, final=0.0, step=0.1, final_fraction=0.75):
-        super().__init__()
-        self.schedule = dict(epochs=epochs, initial=initial, final=final, step=step,
-                             final_fraction=final_fraction)
-        self.rate = initial
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.rate = dropout_rate_at(epoch, **self.schedule)
-        for layer in self.model.discriminator.layers:
-            if isinstance(layer, ScheduledDropout):
-                layer.set_rate(self.rate)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["d_dropout"] = self.rate
+    """Training steps done so far (each: critic_steps D updates and one G update)."""
+    return int(gan.step.numpy())
 
 
 class NonFiniteLossGuard(keras.callbacks.Callback):
@@ -83,14 +49,18 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
 class CrashSafeCheckpoint(keras.callbacks.Callback):
     """Save all training state every `every_steps` steps and at the end of each epoch."""
 
-    def __init__(self, path, every_steps, steps_per_epoch, batch_size, state, guard):
+    def __init__(self, path, every_steps, steps_per_epoch, images_per_step, state, guard,
+                 stateful_callbacks=()):
         super().__init__()
         self.path = path
         self.every_steps = every_steps
         self.steps_per_epoch = steps_per_epoch
-        self.batch_size = batch_size
+        self.images_per_step = images_per_step
         self.state = state  # carried over from earlier runs: wall time, seed, ...
         self.guard = guard
+        # Callbacks whose decisions depend on the past (early stopping) store their state
+        # in the checkpoint too, under their class name.
+        self.stateful_callbacks = list(stateful_callbacks)
         self.saved_step = state.get("step", 0)
         self.saved_wall_time = state.get("wall_time", 0.0)  # as of the last checkpoint
         self.started = time.time()
@@ -112,7 +82,9 @@ class CrashSafeCheckpoint(keras.callbacks.Callback):
         if self.guard.failed_at_step is not None or step == self.saved_step:
             return
         state = {**self.state, "step": step, "epoch": step // self.steps_per_epoch,
-                 "images_seen": step * self.batch_size, "wall_time": self.wall_time()}
+                 "images_seen": step * self.images_per_step, "wall_time": self.wall_time()}
+        for callback in self.stateful_callbacks:
+            state[type(callback).__name__] = callback.checkpoint_state()
         if save_checkpoint(self.path, self.model, state):
             self.saved_step, self.saved_wall_time = step, state["wall_time"]
         else:
@@ -164,11 +136,11 @@ class SampleGrids(keras.callbacks.Callback):
 class HistoryLog(keras.callbacks.Callback):
     """Append the running metrics every `every_steps` steps and at each epoch's end."""
 
-    def __init__(self, path, every_steps, batch_size):
+    def __init__(self, path, every_steps, images_per_step):
         super().__init__()
         self.path = path
         self.every_steps = every_steps
-        self.batch_size = batch_size
+        self.images_per_step = images_per_step
         self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -186,7 +158,7 @@ class HistoryLog(keras.callbacks.Callback):
         """Add one JSON line: where we are and the metrics of the epoch so far."""
         step = global_step(self.model)
         record = {"kind": kind, "epoch": self.epoch, "step": step,
-                  "images_seen": step * self.batch_size}
+                  "images_seen": step * self.images_per_step}
         record.update({key: float(value) for key, value in (logs or {}).items()})
         with open(self.path, "a") as file:
             file.write(json.dumps(record) + "\n")

@@ -5,11 +5,13 @@ A checkpoint is one `.npz` file holding, in a fixed order, every variable of
   the AD-GAN dropout rate), and
 - both optimizers (step counters, Adam moments): resuming with fresh optimizer state
   would jolt training, so they are saved too. Keras only creates optimizer variables
-  when an optimizer is built, which `GAN.compile` does up front for exactly this reason.
+  when an optimizer is built, which `GAN.compile` does up front for exactly this reason,
+- the model's own state: its step counter and what the update policy keeps (a boost
+  spell in progress).
 
-Beside the arrays it stores a small JSON `state` (epoch, step, images seen, wall time).
-The shuffling and the noise need no saved RNG state: `ganlib.data.training_batches`
-derives both from (seed, epoch, batch).
+Beside the arrays it stores a small JSON `state` (epoch, step, images seen, wall time, and
+the early-stopping record). The shuffling, the noise and the random draws of the tricks
+need no saved RNG state: each is a stateless function of (seed, step).
 """
 
 import json
@@ -24,7 +26,7 @@ from ganlib.files import atomic_write
 def training_variables(gan):
     """Every variable a resumed run needs, in a fixed order."""
     return (gan.generator.variables + gan.discriminator.variables
-            + gan.d_optimizer.variables + gan.g_optimizer.variables)
+            + gan.d_optimizer.variables + gan.g_optimizer.variables + gan.state_variables)
 
 
 def save_checkpoint(path, gan, state):

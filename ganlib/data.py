@@ -211,35 +211,46 @@ def to_uint8(images):
     return np.clip(np.round((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def steps_per_epoch(data, batch_size):
-    """Full batches per epoch: the remainder is dropped so every batch has the same size."""
-    steps = len(data) // batch_size
+def steps_per_epoch(data, batch_size, critic_steps=1):
+    """Full training steps per epoch: each takes `critic_steps` fresh batches of real images.
+
+    The remainder is dropped so every batch has the same size.
+    """
+    steps = len(data) // (batch_size * critic_steps)
     if steps == 0:
-        raise GanlibError(f"batch size {batch_size} is larger than the {len(data)} images; "
-                          "lower --batch-size or use more data")
+        raise GanlibError(f"one training step needs {batch_size * critic_steps} images "
+                          f"(batch size {batch_size} x {critic_steps} critic steps), more than "
+                          f"the {len(data)} images; lower --batch-size or use more data")
     return steps
 
 
-def training_batches(data, batch_size, latent_dim, noise_draws, seed,
+def training_batches(data, batch_size, latent_dim, critic_steps, seed,
                      first_epoch, last_epoch, start_batch=0):
-    """The training stream for epochs [first_epoch, last_epoch), starting at batch `start_batch`.
+    """The training stream for epochs [first_epoch, last_epoch), starting at step `start_batch`.
 
-    Each element is a dict of a batch of `images` in [-1, 1], their `labels`, and `noise`
-    shaped (batch, noise_draws, latent_dim): one latent batch per network update in the step.
-    Shuffle order and noise are pure functions of (seed, epoch, batch), so a run resumed from
+    Each element feeds one training step: a dict of `images` in [-1, 1] shaped
+    (batch, critic_steps, H, W, C), their `labels` (batch, critic_steps), and `noise`
+    (batch, critic_steps, latent_dim): a fresh real batch and latent batch for every
+    discriminator update of the step (a WGAN's critic takes 5). The batch axis comes first
+    so that `tf.distribute` splits every one of them across replicas.
+    Shuffle order and noise are pure functions of (seed, epoch, step), so a run resumed from
     a checkpoint sees exactly the batches an uninterrupted run would, and a distributed run
     splits exactly the same global batches across its replicas.
     """
     import tensorflow as tf
 
-    steps = steps_per_epoch(data, batch_size)
+    steps = steps_per_epoch(data, batch_size, critic_steps)
     images = tf.constant(data.images)
     labels = tf.constant(data.labels, tf.int32)
 
     def batches_of_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(len(data)), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
-        order = tf.reshape(order[: steps * batch_size], [steps, batch_size])
+        used = steps * batch_size * critic_steps
+        # Step s, image b, critic update k takes order[s, k, b]: batch k of the step is a
+        # contiguous run of the shuffled order, as with one batch per step.
+        order = tf.transpose(tf.reshape(order[:used], [steps, critic_steps, batch_size]),
+                             [0, 2, 1])
         batch_ids = tf.data.Dataset.range(steps)
         return tf.data.Dataset.zip(
             tf.data.Dataset.from_tensors(epoch).repeat(steps), batch_ids,
@@ -248,7 +259,8 @@ def training_batches(data, batch_size, latent_dim, noise_draws, seed,
     def assemble(epoch, batch, order):
         step = epoch * steps + batch
         noise = tf.random.stateless_normal(
-            [batch_size, noise_draws, latent_dim], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step]))
+            [batch_size, critic_steps, latent_dim],
+            seed=tf.stack([tf.cast(seed, tf.int64) + 1, step]))
         pixels = tf.cast(tf.gather(images, order), tf.float32) / 127.5 - 1.0
         return {"images": pixels, "labels": tf.gather(labels, order), "noise": noise}
 

@@ -2,54 +2,84 @@
 
 Because training goes through `keras.Model.fit`, a GAN gets the progress bar, callbacks,
 `History` and `tf.distribute` support for free. Each call of `train_step` plays one round
-of the game on one batch (Goodfellow et al., 2014, Algorithm 1):
+of the game (Goodfellow et al., 2014, Algorithm 1, with k = `critic_steps`):
 
-1. Discriminator update(s): push D(x) up on real images and D(G(z)) down on generated ones.
-   `discriminator_steps > 1` first adds extra D updates with fresh noise (as WGAN's critic).
-2. Generator update: push D(G(z)) up.
+1. `critic_steps - 1` discriminator updates, each on its own fresh real batch and noise
+   (WGANs use 5: the critic should be near its optimum before G moves).
+2. The last discriminator update and the generator update. `update` says how they share
+   work:
+   - "simultaneous" (default, as the TensorFlow DCGAN tutorial): one forward pass of G
+     and D gives both losses, and both networks step from the same point of the game.
+     This saves a whole D forward pass per step (about 8% of a DCGAN step on a CPU).
+   - "alternating" (Algorithm 1 to the letter): D steps first, then G's loss is computed
+     through the *updated* D. The generated batch is reused, so G runs forward once.
 
-`update` says how the last D update and the G update share work:
-- "simultaneous" (default, as the TensorFlow DCGAN tutorial): one forward pass of G and D
-  gives both losses, and both networks step from the same point of the game. This saves a
-  whole discriminator forward pass per step (its dropout masks alone are ~40% of a D pass
-  on a CPU): about 8% faster than alternating for the DCGAN.
-- "alternating" (Algorithm 1 to the letter): D steps first, then the G loss is computed
-  through the *updated* D. The generated batch is reused, so G still runs forward once.
+The pieces that vary between families are plugged in, each from its own module:
+- `loss` (`ganlib.losses`): D's and G's losses, an optional gradient penalty, and what to
+  log as "D(x)" / "D(G(z))";
+- `policy` (`ganlib.tricks.update_policies`): which updates this step makes;
+- `label_noise` (`ganlib.tricks.label_noise`): D's targets swapped at random.
 
-The noise arrives with the data (see `ganlib.data.training_batches`): it is a pure
-function of (seed, epoch, batch), which makes resumed and distributed runs reproducible.
+The model counts its own steps (`step`), so a step in which G rests still counts, and
+draws every random number of the step from stateless seeds (seed, step): the images and
+noise arrive with the data (`ganlib.data.training_batches`), so a resumed or distributed
+run is reproducible.
 """
 
 import keras
 import tensorflow as tf
 from keras import ops
 
+from ganlib.knobs import UPDATES
 from ganlib.losses import BinaryCrossEntropyLoss
-from ganlib.variants import UPDATES
+from ganlib.tricks.label_noise import LabelNoise, discriminator_targets
+from ganlib.tricks.update_policies import AlwaysUpdate
+
+# Each random draw of a step has its own stream, from (run seed, step, purpose, D update).
+BOOST_DRAW, LABEL_FLIPS, PENALTY = 0, 1, 2
 
 
 class GAN(keras.Model):
     """A generator and a discriminator trained against each other by `fit`."""
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=None, loss=None,
-                 discriminator_steps=1, update="simultaneous", **kwargs):
+                 critic_steps=1, update="simultaneous", policy=None, label_noise=None,
+                 seed=0, **kwargs):
         super().__init__(**kwargs)
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.loss_function = loss or BinaryCrossEntropyLoss()
-        self.discriminator_steps = discriminator_steps
-        if update not in UPDATES:
-            raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
+        self.critic_steps = int(critic_steps)
         self.update = update
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.real_score_tracker = keras.metrics.Mean(name="d_real")  # mean D(x)
-        self.fake_score_tracker = keras.metrics.Mean(name="d_fake")  # mean D(G(z))
+        self.policy = policy or AlwaysUpdate()
+        self.label_noise = label_noise or LabelNoise()
+        self.seed = int(seed)
+        # The global step: G may rest on some steps, so its optimizer cannot count them.
+        self.step = keras.Variable(0, dtype="int64", trainable=False,
+                                   aggregation="only_first_replica", name="step")
+        # The learning rates the optimizers return to when a resting network wakes up.
+        self.d_learning_rate = keras.Variable(0.0, trainable=False,
+                                              aggregation="only_first_replica", name="d_lr")
+        self.g_learning_rate = keras.Variable(0.0, trainable=False,
+                                              aggregation="only_first_replica", name="g_lr")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self._logged()}
         # Both networks are built functional models already; without this, Keras would try
         # to build the GAN by calling it on a data batch (a dict it cannot feed to call()).
         self.built = True
+
+    def _logged(self):
+        names = ["d_loss", "g_loss", "d_real", "d_fake"]  # d_real: mean D(x) (see losses)
+        if self.loss_function.gradient_penalty_weight:
+            names.append("gradient_penalty")
+        if self.policy.gates_updates:
+            names += ["d_updated", "g_updated"]  # share of steps each network moved
+        if self.label_noise.flip_probability or self.policy.name == "boost":
+            names.append("d_labels_swapped")  # share of D's targets swapped
+        return names
 
     @property
     def conditional(self):
@@ -57,15 +87,14 @@ class GAN(keras.Model):
         return bool(self.num_classes)
 
     @property
-    def noise_draws(self):
-        """Latent batches one training step consumes: one per discriminator update."""
-        return self.discriminator_steps
+    def state_variables(self):
+        """The model's own training state (step counter, policy state) for checkpoints."""
+        return [self.step] + list(self.policy.variables)
 
     @property
     def metrics(self):
         # Listing the trackers here makes Keras reset them at the start of every epoch.
-        return [self.d_loss_tracker, self.g_loss_tracker,
-                self.real_score_tracker, self.fake_score_tracker]
+        return list(self.trackers.values())
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         """Attach one optimizer per network and build their state (needed to restore it)."""
@@ -74,6 +103,15 @@ class GAN(keras.Model):
         self.g_optimizer = g_optimizer
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
+        self.set_learning_rates(float(d_optimizer.learning_rate.numpy()),
+                                float(g_optimizer.learning_rate.numpy()))
+
+    def set_learning_rates(self, d_learning_rate, g_learning_rate):
+        """Set both networks' learning rates (e.g. a resumed run with a new --learning-rate)."""
+        self.d_learning_rate.assign(d_learning_rate)
+        self.g_learning_rate.assign(g_learning_rate)
+        self.d_optimizer.learning_rate.assign(d_learning_rate)
+        self.g_optimizer.learning_rate.assign(g_learning_rate)
 
     def call(self, inputs, training=False):
         """Generate images: inputs are noise, or [noise, labels] for a conditional GAN."""
@@ -85,62 +123,62 @@ class GAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def discriminate(self, images, labels=None, training=False):
-        """D's logits for images (and their labels, for a conditional GAN)."""
+        """D's raw outputs for images (and their labels, for a conditional GAN)."""
         inputs = [images, labels] if self.conditional else images
         return self.discriminator(inputs, training=training)
 
-    def train_step(self, data):
-        real_images, noise = data["images"], data["noise"]
-        labels = ops.expand_dims(data["labels"], -1)
-        for draw in range(self.discriminator_steps - 1):
-            fake_images = self.generate(noise[:, draw], labels, training=True)
-            self._discriminator_update(real_images, fake_images, labels)
-        if self.update == "simultaneous":
-            self._simultaneous_update(real_images, noise[:, -1], labels)
-        else:
-            self._alternating_update(real_images, noise[:, -1], labels)
-        return {metric.name: metric.result() for metric in self.metrics}
+    # ---- the training step -------------------------------------------------------------
 
-    def _simultaneous_update(self, real_images, noise, labels):
+    def train_step(self, data):
+        # images: (batch, critic_steps, H, W, C), one fresh real batch per D update;
+        # labels: (batch, critic_steps); noise: (batch, critic_steps, latent_dim).
+        images, labels, noise = data["images"], data["labels"], data["noise"]
+        step = ops.convert_to_tensor(self.step.value)  # read once, before the step changes it
+        plan = self.policy.begin_step(step, self._seed(step, BOOST_DRAW))
+        for draw in range(self.critic_steps):
+            real_images, latent, label = images[:, draw], noise[:, draw], labels[:, draw:draw + 1]
+            if draw < self.critic_steps - 1:  # the extra critic updates come first
+                fake_images = self.generate(latent, label, training=True)
+                self._discriminator_update(real_images, fake_images, label, plan, step, draw)
+            elif self.update == "simultaneous":
+                self._simultaneous_update(real_images, latent, label, plan, step, draw)
+            else:
+                self._alternating_update(real_images, latent, label, plan, step, draw)
+        self.policy.end_step(plan)
+        self.step.assign_add(1)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def _simultaneous_update(self, real_images, noise, labels, plan, step, draw):
         """D and G step from one forward pass: both gradients at the same point."""
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generate(noise, labels, training=True)
             real_logits = self.discriminate(real_images, labels, training=True)
             fake_logits = self.discriminate(fake_images, labels, training=True)
-            d_loss = self.loss_function.discriminator_loss(real_logits, fake_logits)
             g_loss = self.loss_function.generator_loss(fake_logits)
-            # Under tf.distribute gradients are summed over replicas (see below).
-            replicas = self.distribute_strategy.num_replicas_in_sync
-            scaled_d_loss, scaled_g_loss = d_loss / replicas, g_loss / replicas
-        self._apply(self.d_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
-        self._apply(self.g_optimizer, generator_tape, scaled_g_loss, self.generator)
-        self._track(d_loss, g_loss, real_logits, fake_logits)
+            # (Both tapes record D's loss, but only g_loss is differentiated for G.)
+            d_loss, penalty = self._discriminator_loss(
+                real_images, fake_images, labels, real_logits, fake_logits, plan, step, draw)
+        d_gate = self.policy.discriminator_gate(plan, d_loss, g_loss)
+        self._apply(self.d_optimizer, discriminator_tape, d_loss, self.discriminator,
+                    self.d_learning_rate, d_gate)
+        self._apply(self.g_optimizer, generator_tape, g_loss, self.generator,
+                    self.g_learning_rate, plan.g_gate)
+        self._track(d_loss, real_logits, fake_logits, penalty, d_gate)
+        self._track_generator(g_loss, plan.g_gate)
 
-    def _alternating_update(self, real_images, noise, labels):
+    def _alternating_update(self, real_images, noise, labels, plan, step, draw):
         """D steps first; then G's loss goes through the updated D."""
         with tf.GradientTape() as generator_tape:
             fake_images = self.generate(noise, labels, training=True)
             with generator_tape.stop_recording():
-                self._discriminator_update(real_images, fake_images, labels)
-            fake_logits = self.discriminate(fake_images, labels, training=True)
-            g_loss = self.loss_function.generator_loss(fake_logits)
-            scaled_loss = g_loss / self.distribute_strategy.num_replicas_in_sync
-        self._apply(self.g_optimizer, generator_tape, scaled_loss, self.generator)
-        self.g_loss_tracker.update_state(g_loss)
+                self._discriminator_update(real_images, fake_images, labels, plan, step, draw)
+            g_loss = self.loss_function.generator_loss(
+                self.discriminate(fake_images, labels, training=True))
+        self._apply(self.g_optimizer, generator_tape, g_loss, self.generator,
+                    self.g_learning_rate, plan.g_gate)
+        self._track_generator(g_loss, plan.g_gate)
 
-    @staticmethod
-    def _apply(optimizer, tape, loss, network):
-        gradients = tape.gradient(loss, network.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
-
-    def _track(self, d_loss, g_loss, real_logits, fake_logits):
-        if g_loss is not None:
-            self.g_loss_tracker.update_state(g_loss)
-        self.d_loss_tracker.update_state(d_loss)
-        self.real_score_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
-        self.fake_score_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
-
-    def _discriminator_update(self, real_images, fake_images, labels):
+    def _discriminator_update(self, real_images, fake_images, labels, plan, step, draw):
         """One gradient step of D on a real batch and a (fixed) generated batch."""
         fake_images = ops.stop_gradient(fake_images)
         with tf.GradientTape() as tape:
@@ -150,9 +188,64 @@ class GAN(keras.Model):
             # BatchNorm would never mix real and fake statistics.
             real_logits = self.discriminate(real_images, labels, training=True)
             fake_logits = self.discriminate(fake_images, labels, training=True)
-            d_loss = self.loss_function.discriminator_loss(real_logits, fake_logits)
-            # Under tf.distribute gradients are summed over replicas: dividing by their
-            # number makes the update that of the mean loss over the global batch.
-            scaled_loss = d_loss / self.distribute_strategy.num_replicas_in_sync
-        self._apply(self.d_optimizer, tape, scaled_loss, self.discriminator)
-        self._track(d_loss, None, real_logits, fake_logits)
+            d_loss, penalty = self._discriminator_loss(
+                real_images, fake_images, labels, real_logits, fake_logits, plan, step, draw)
+        # `monitored` compares D's loss with G's at this same point of the game.
+        g_loss = self.loss_function.generator_loss(fake_logits)
+        d_gate = self.policy.discriminator_gate(plan, d_loss, g_loss)
+        self._apply(self.d_optimizer, tape, d_loss, self.discriminator,
+                    self.d_learning_rate, d_gate)
+        self._track(d_loss, real_logits, fake_logits, penalty, d_gate)
+
+    def _discriminator_loss(self, real_images, fake_images, labels, real_logits, fake_logits,
+                            plan, step, draw):
+        """D's whole loss (targets, tricks and penalty), the one place it is computed.
+
+        Returns (loss including the penalty, the penalty alone).
+        """
+        real_targets = fake_targets = None
+        if "d_labels_swapped" in self.trackers:
+            flips = self.label_noise.flips(ops.shape(real_logits)[0],
+                                           self._seed(step, LABEL_FLIPS, draw))
+            flips = ops.logical_xor(flips, plan.swap_labels)  # boost swaps the whole batch
+            real_targets, fake_targets = discriminator_targets(
+                self.loss_function.real_target, flips)
+            self.trackers["d_labels_swapped"].update_state(ops.mean(ops.cast(flips, "float32")))
+        d_loss = self.loss_function.discriminator_loss(real_logits, fake_logits,
+                                                       real_targets, fake_targets)
+        penalty = self.loss_function.penalty(
+            lambda images, labels: self.discriminate(images, labels, training=True),
+            real_images, ops.stop_gradient(fake_images), labels,
+            self._seed(step, PENALTY, draw))
+        return d_loss + penalty, penalty
+
+    def _apply(self, optimizer, tape, loss, network, learning_rate, gate):
+        # Under tf.distribute gradients are summed over replicas: scaling by 1 / replicas
+        # makes the update that of the mean loss over the global batch.
+        scale = ops.convert_to_tensor(1.0 / self.distribute_strategy.num_replicas_in_sync,
+                                      loss.dtype)
+        gradients = tape.gradient(loss, network.trainable_variables, output_gradients=scale)
+        if self.policy.gates_updates:
+            # A resting network gets learning rate 0 (see ganlib.tricks.update_policies).
+            optimizer.learning_rate.assign(learning_rate * gate)
+        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+
+    def _track(self, d_loss, real_logits, fake_logits, penalty, d_gate):
+        self.trackers["d_loss"].update_state(d_loss)
+        self.trackers["d_real"].update_state(ops.mean(self.loss_function.scores(real_logits)))
+        self.trackers["d_fake"].update_state(ops.mean(self.loss_function.scores(fake_logits)))
+        if "gradient_penalty" in self.trackers:
+            self.trackers["gradient_penalty"].update_state(penalty)
+        if "d_updated" in self.trackers:
+            self.trackers["d_updated"].update_state(d_gate)
+
+    def _track_generator(self, g_loss, g_gate):
+        self.trackers["g_loss"].update_state(g_loss)
+        if "g_updated" in self.trackers:
+            self.trackers["g_updated"].update_state(g_gate)
+
+    def _seed(self, step, purpose, draw=0):
+        """A stateless seed for one random draw of one step: the same on every resume."""
+        seed = tf.stack([tf.constant(self.seed, tf.int64), step])
+        seed = tf.random.experimental.stateless_fold_in(seed, purpose)
+        return tf.random.experimental.stateless_fold_in(seed, draw)

@@ -2,8 +2,11 @@
 
 Every builder returns a functional `keras.Model`. A conditional network (num_classes set)
 takes two inputs, `[noise_or_image, label]`, with labels shaped (batch, 1) of integer ids.
-Discriminators end in one raw logit (no sigmoid): the losses work on logits because
-`sigmoid` followed by `log` loses precision exactly where training needs it.
+Discriminators end in one raw output (no sigmoid): the BCE loss works on logits because
+`sigmoid` followed by `log` loses precision exactly where training needs it, and a WGAN
+critic's output is a score, not a probability. Two options serve the tricks: `weight_clip`
+clips every critic weight after each update (WGAN), and `minibatch` = (kernels, dimension)
+adds a minibatch-discrimination layer before the output.
 
 The two families:
 - MLP (Goodfellow et al., 2014): fully connected layers on flattened images.
@@ -17,7 +20,9 @@ import keras
 from keras import layers
 
 from ganlib.errors import GanlibError
-from ganlib.layers import ScheduledDropout
+from ganlib.tricks.minibatch_discrimination import MinibatchDiscrimination
+from ganlib.tricks.scheduled_dropout import ScheduledDropout
+from ganlib.tricks.weight_clipping import weight_constraint
 
 LEAKY_SLOPE = 0.2  # the DCGAN paper's LeakyReLU slope, used by both families
 
@@ -37,6 +42,21 @@ def _join_label(x, inputs, num_classes, name):
     return layers.Concatenate(name=name)([x, _one_hot(label, num_classes)])
 
 
+def _clipped(weight_clip):
+    """Layer arguments that clip a critic layer's kernel and bias (nothing when 0)."""
+    constraint = weight_constraint(weight_clip)
+    return {"kernel_constraint": constraint, "bias_constraint": constraint} if constraint else {}
+
+
+def _output(x, minibatch, weight_clip):
+    """D's last layer: one raw output, after minibatch discrimination if asked for."""
+    if minibatch:
+        kernels, kernel_dim = minibatch
+        x = MinibatchDiscrimination(kernels, kernel_dim, weight_constraint(weight_clip),
+                                    name="minibatch_discrimination")(x)
+    return layers.Dense(1, name="logit", **_clipped(weight_clip))(x)
+
+
 def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
     """MLP generator: noise (+ one-hot label) -> 256-512-1024 LeakyReLU -> tanh image."""
     noise = keras.Input(shape=(latent_dim,), name="noise")
@@ -52,18 +72,20 @@ def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512
     return keras.Model(inputs if num_classes else noise, image, name=name)
 
 
-def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dropout=0.3):
+def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dropout=0.3,
+                      weight_clip=0.0, minibatch=None):
     """MLP discriminator: flattened image (+ one-hot label) -> 1024-512-256 -> one logit."""
+    clip = _clipped(weight_clip)
     image = keras.Input(shape=image_shape, name="image")
     inputs, x = [image], layers.Flatten()(image)
     if num_classes:
         x = _join_label(x, inputs, num_classes, "image_and_label")
     for width in units:
-        x = layers.Dense(width)(x)
+        x = layers.Dense(width, **clip)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = _output(x, minibatch, weight_clip)
     name = "cgan_discriminator" if num_classes else "mlp_discriminator"
     return keras.Model(inputs if num_classes else image, logit, name=name)
 
@@ -112,7 +134,8 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
 
 
 def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_layers=0,
-                       dropout=0.3, scheduled_dropout=False, conv_layers=2):
+                       dropout=0.3, scheduled_dropout=False, conv_layers=2, weight_clip=0.0,
+                       minibatch=None):
     """DCGAN discriminator: stride-2 convs (64, 128, ...) with LeakyReLU and Dropout -> logit.
 
     Conditional: the one-hot label is broadcast to H x W maps and stacked onto the image as
@@ -121,6 +144,7 @@ def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_l
     """
     height, width, _ = image_shape
     base = max(1, round(64 * filters))
+    clip = _clipped(weight_clip)
     image = keras.Input(shape=image_shape, name="image")
     inputs, x = [image], image
     if num_classes:
@@ -130,13 +154,16 @@ def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_l
         label_maps = layers.UpSampling2D(size=(height, width), name="label_maps")(label_maps)
         x = layers.Concatenate(name="image_and_label_maps")([image, label_maps])
     for i in range(conv_layers):
-        x = layers.Conv2D(base * 2 ** i, 5, strides=2, padding="same")(x)
+        x = layers.Conv2D(base * 2 ** i, 5, strides=2, padding="same", **clip)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-        x = ScheduledDropout(dropout)(x) if scheduled_dropout else layers.Dropout(dropout)(x)
+        if scheduled_dropout:
+            x = ScheduledDropout(dropout)(x)
+        elif dropout:
+            x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
     for _ in range(extra_dense_layers):
-        x = layers.Dense(base * 4)(x)
+        x = layers.Dense(base * 4, **clip)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = _output(x, minibatch, weight_clip)
     name = "cdcgan_discriminator" if num_classes else "dcgan_discriminator"
     return keras.Model(inputs if num_classes else image, logit, name=name)

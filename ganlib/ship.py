@@ -29,7 +29,7 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     from ganlib.files import atomic_write, write_json
     from ganlib.sample import (TRAINED_MODELS, generate_images, latent_noise, load_generator,
                                sample_labels, save_samples)
-    from ganlib.train import run_paths
+    from ganlib.run_folder import run_paths
     from ganlib.viz import thinned_gif
 
     paths = run_paths(run_folder)

@@ -60,9 +60,10 @@ def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
     real = ring_of_gaussians(steps * batch_size, modes, seed=seed)
     noise = np.random.default_rng(seed + 1).standard_normal(
         (steps * batch_size, 1, latent_dim)).astype(np.float32)
-    # The same batch format as the image variants: images, one noise draw, labels.
+    # The same batch format as the image variants: one real batch and one noise draw per
+    # discriminator update (here one), and labels.
     batches = tf.data.Dataset.from_tensor_slices(
-        {"images": real, "noise": noise, "labels": np.zeros(len(real), np.int32)}
+        {"images": real[:, None], "noise": noise, "labels": np.zeros((len(real), 1), np.int32)}
     ).batch(batch_size)
     gan = GAN(mlp_generator((2,), latent_dim, units=(units, units)),
               mlp_discriminator((2,), units=(units, units), dropout=0.0),

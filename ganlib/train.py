@@ -2,34 +2,29 @@
 
     python -m ganlib.train dcgan --out runs/dcgan --epochs 30
     python -m ganlib.train cgan --dataset fashion_mnist --classes 1,4,7 --out runs/cgan-fashion
+    python -m ganlib.train wgan_gp --out runs/wgan-gp
+    python -m ganlib.train dcgan --label-flip 0.05 --minibatch-discrimination --patience 10
 
-A run folder holds:
-    config.json       the options of the run (a resumed run must match them)
-    checkpoint.npz    all training state, every --checkpoint-every steps and each epoch end
-    history.jsonl     losses and D scores over training
-    samples/          a grid from one fixed latent batch every --sample-every steps
-    progress.gif      those grids as an animation
-    generator.keras   the trained generator, with generator.json (its card) beside it
-
-Notebooks call `train(TrainConfig(...))`, the same function the command line runs.
+The run folder's files are described in `ganlib.run_folder`. Notebooks call
+`train(TrainConfig(...))`, the same function the command line runs.
 """
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
 
-from ganlib import __version__
 from ganlib.data import DATASETS, load_dataset, steps_per_epoch, training_batches
 from ganlib.errors import GanlibError
 from ganlib.files import ensure_writable_folder, remove_partial_writes, write_json
-from ganlib.variants import VARIANTS, Knobs, get_variant
+from ganlib.knobs import OPTIMIZERS, Knobs, knob_fields
+from ganlib.optimizers import OptimizerSettings
+from ganlib.run_folder import (check_same_run, config_record, run_paths, truncate_history, write_card)
+from ganlib.variants import VARIANTS, get_variant
 
-# Options that define the run: resuming with different values would be a different run.
-FIXED_OPTIONS = ("variant", "dataset", "classes", "limit", "split", "batch_size", "seed",
-                 "knobs")
+# Datasets with a shipped classifier: early stopping can watch their FCD.
+CLASSIFIED_DATASETS = ("mnist", "fashion_mnist")
 
 
 @dataclasses.dataclass
@@ -45,35 +40,65 @@ class TrainConfig:
     data_dir: str = None
     epochs: int = None
     batch_size: int = None
-    learning_rate: float = None
+    optimizer: str = None             # adam or rmsprop
+    learning_rate: float = None       # both networks ...
+    d_learning_rate: float = None     # ... unless set apart (two time-scale updates)
+    g_learning_rate: float = None
     beta_1: float = None
+    beta_2: float = None
     seed: int = 0
     checkpoint_every: int = 200
     sample_every: int = 200
     deterministic: bool = False
     distribute: str = None  # None or "mirrored"
+    patience: int = None    # early stopping: evaluations without improvement (None = off)
     knobs: Knobs = dataclasses.field(default_factory=Knobs)
 
     def resolved(self):
         """A copy with the variant's defaults filled in and the options checked."""
         variant = get_variant(self.variant)
+        learning_rate = _default(self.learning_rate, variant.learning_rate)
+        optimizer = OptimizerSettings.for_variant(
+            variant, self.optimizer, learning_rate, self.d_learning_rate,
+            self.g_learning_rate, self.beta_1, self.beta_2)
         config = dataclasses.replace(
             self, variant=variant.name,
             epochs=_default(self.epochs, variant.epochs),
             batch_size=_default(self.batch_size, variant.batch_size),
-            learning_rate=_default(self.learning_rate, variant.learning_rate),
-            beta_1=_default(self.beta_1, variant.beta_1),
-            classes=sorted(set(self.classes)) if self.classes else None)
+            optimizer=optimizer.kind, learning_rate=learning_rate,
+            d_learning_rate=optimizer.d_learning_rate, g_learning_rate=optimizer.g_learning_rate,
+            beta_1=optimizer.beta_1, beta_2=optimizer.beta_2,
+            classes=sorted(set(self.classes)) if self.classes else None,
+            knobs=self.knobs.resolved(variant))
         for name in ("epochs", "batch_size", "checkpoint_every", "sample_every"):
             if getattr(config, name) < 1:
                 raise GanlibError(f"--{name.replace('_', '-')} must be at least 1, "
                                   f"got {getattr(config, name)}")
-        if not config.learning_rate > 0:
-            raise GanlibError(f"--learning-rate must be positive, got {config.learning_rate}")
-        config.knobs.validate()
         if config.distribute not in (None, "mirrored"):
             raise GanlibError(f"unknown --distribute '{config.distribute}'; use 'mirrored'")
+        config._check_early_stopping()
         return config
+
+    def optimizer_settings(self):
+        """The resolved optimizer settings of this run."""
+        return OptimizerSettings(self.optimizer, self.d_learning_rate, self.g_learning_rate,
+                                 self.beta_1, self.beta_2)
+
+    def _check_early_stopping(self):
+        if self.patience is None:
+            return
+        if self.patience < 1:
+            raise GanlibError(f"--patience must be at least 1, got {self.patience}")
+        if self.dataset not in CLASSIFIED_DATASETS and self.knobs.loss != "wasserstein":
+            raise GanlibError(
+                f"--patience needs a quality to watch: {self.dataset} has no classifier for "
+                "the FCD and a BCE/hinge loss says nothing about sample quality; use "
+                f"{' or '.join(CLASSIFIED_DATASETS)}, a Wasserstein variant, or drop --patience")
+
+    @property
+    def images_per_step(self):
+        """Real images one training step shows D: a batch per critic update."""
+        return self.batch_size * self.knobs.critic_steps
 
 
 def _default(value, default):
@@ -90,86 +115,87 @@ class TrainResult:
     card: dict
 
 
-def run_paths(folder):
-    """The files of a run folder, by role."""
-    return {name: os.path.join(folder, file) for name, file in (
-        ("config", "config.json"), ("checkpoint", "checkpoint.npz"),
-        ("history", "history.jsonl"), ("samples", "samples"), ("gif", "progress.gif"),
-        ("generator", "generator.keras"), ("card", "generator.json"))}
-
-
 def train(config, extra_callbacks=(), verbose=1):
     """Train (or resume) the run described by `config`; return a `TrainResult`."""
     config = config.resolved()
     paths = run_paths(config.out)
     ensure_writable_folder(config.out)
-    _check_same_run(paths["config"], config)
+    check_same_run(paths["config"], config)
     remove_partial_writes(config.out)
 
     import keras
-    import tensorflow as tf
 
     from ganlib import callbacks as cb
     from ganlib.checkpoints import checkpoint_exists, load_checkpoint
+    from ganlib.optimizers import compile_gan
     from ganlib.variants import build_gan
 
     keras.utils.set_random_seed(config.seed)
     if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+        make_deterministic()
     data = load_dataset(config.dataset, config.split, config.classes, config.limit,
                         config.data_dir)
     variant = get_variant(config.variant)
-    steps = steps_per_epoch(data, config.batch_size)
+    critic_steps = config.knobs.critic_steps
+    steps = steps_per_epoch(data, config.batch_size, critic_steps)
     strategy = _strategy(config.distribute)
     with strategy.scope():
-        gan = build_gan(variant, data.image_shape, data.num_classes, config.knobs)
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1),
-            g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1))
+        gan = compile_gan(build_gan(variant, data.image_shape, data.num_classes, config.knobs,
+                                    seed=config.seed), config.optimizer_settings())
 
     state = {"wall_time": 0.0, "step": 0}
     if checkpoint_exists(paths["checkpoint"]):
         state = load_checkpoint(paths["checkpoint"], gan)
         # The optimizers' saved state includes their learning rate; a resumed run may
         # deliberately change it (e.g. lower it after a NaN), so the new option wins.
-        gan.d_optimizer.learning_rate = config.learning_rate
-        gan.g_optimizer.learning_rate = config.learning_rate
+        gan.set_learning_rates(config.d_learning_rate, config.g_learning_rate)
         print(f"[ganlib] resuming {config.out} at step {state['step']} "
               f"(epoch {state['epoch'] + 1}, {state['images_seen']:,} images seen)")
-        _truncate_history(paths["history"], state["step"])
+        truncate_history(paths["history"], state["step"])
     else:
-        _truncate_history(paths["history"], 0)
-    write_json(paths["config"], _config_record(config))
+        truncate_history(paths["history"], 0)
+    write_json(paths["config"], config_record(config))
 
     guard = cb.NonFiniteLossGuard()
-    checkpoint = cb.CrashSafeCheckpoint(paths["checkpoint"], config.checkpoint_every, steps,
-                                        config.batch_size, state, guard)
+    early_stopping = _early_stopping(config, data, gan, paths, state)
+    checkpoint = cb.CrashSafeCheckpoint(
+        paths["checkpoint"], config.checkpoint_every, steps, config.images_per_step, state,
+        guard, stateful_callbacks=[early_stopping] if early_stopping else [])
     noise, labels, columns = fixed_latent_batch(gan, data, config.seed)
-    callbacks = [guard, checkpoint,
-                 cb.SampleGrids(paths["samples"], noise, labels, config.sample_every, columns),
-                 cb.HistoryLog(paths["history"], config.sample_every, config.batch_size)]
+    # Order matters at an epoch's end: the dropout rate and the early-stopping verdict are
+    # decided first, then checkpointed, then logged.
+    callbacks = [guard]
     if variant.scheduled_dropout:
+        from ganlib.tricks.scheduled_dropout import DropoutSchedule
+
         knobs = config.knobs
-        callbacks.insert(1, cb.DropoutSchedule(
-            config.epochs, knobs.dropout_initial, knobs.dropout_final, knobs.dropout_step,
-            knobs.dropout_final_fraction))
-    callbacks += list(extra_callbacks)
+        callbacks.append(DropoutSchedule(config.epochs, knobs.dropout_initial,
+                                         knobs.dropout_final, knobs.dropout_step,
+                                         knobs.dropout_final_fraction))
+    if early_stopping:
+        callbacks.append(early_stopping)
+    callbacks += [checkpoint,
+                  cb.SampleGrids(paths["samples"], noise, labels, config.sample_every, columns),
+                  cb.HistoryLog(paths["history"], config.sample_every, config.images_per_step),
+                  *extra_callbacks]
 
     step = state["step"]
     epoch, batch = divmod(step, steps)
+    stopped_early = bool(early_stopping and early_stopping.stopped)
 
     def fit(first_epoch, last_epoch, start_batch):
         batches = training_batches(data, config.batch_size, config.knobs.latent_dim,
-                                   gan.noise_draws, config.seed, first_epoch, last_epoch,
+                                   critic_steps, config.seed, first_epoch, last_epoch,
                                    start_batch)
         gan.fit(batches, initial_epoch=first_epoch, epochs=last_epoch,
                 steps_per_epoch=steps - start_batch if start_batch else steps,
                 callbacks=callbacks, verbose=verbose, shuffle=False)
 
-    if epoch < config.epochs and batch:
+    if epoch < config.epochs and batch and not stopped_early:
         fit(epoch, epoch + 1, batch)  # finish the interrupted epoch first
         epoch += 1
-    if epoch < config.epochs and guard.failed_at_step is None:
+    stopped_early = bool(early_stopping and early_stopping.stopped)
+    if epoch < config.epochs and guard.failed_at_step is None and not stopped_early:
         fit(epoch, config.epochs, 0)
     if guard.failed_at_step is not None:
         kept = (f"the last good checkpoint (step {checkpoint.saved_step}) is kept in "
@@ -178,9 +204,42 @@ def train(config, extra_callbacks=(), verbose=1):
         raise GanlibError(
             f"training stopped: the loss became NaN/inf at step {guard.failed_at_step}; "
             f"{kept}; lower --learning-rate and run the command again")
+    if early_stopping:
+        early_stopping.restore_best(gan.generator)  # keep the best generator, not the last
 
-    card = _finish_run(gan, config, data, paths, checkpoint)
+    card = _finish_run(gan, config, data, paths, checkpoint, early_stopping)
     return TrainResult(gan, config.out, cb.read_history(paths["history"]), card)
+
+
+def make_deterministic():
+    """Deterministic TensorFlow ops, and one op at a time.
+
+    Op determinism alone is not enough on a CPU: when two independent ops run at once, a
+    oneDNN convolution may get fewer threads and sum in another order, so a run's last
+    bits would depend on timing. One inter-op thread (each op still uses every core)
+    removes that; it must be set before TensorFlow runs its first op.
+    """
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already started in this process (e.g. a notebook)
+        if tf.config.threading.get_inter_op_parallelism_threads() != 1:
+            print("[ganlib] note: TensorFlow had already started, so ops may still run in "
+                  "parallel; for bit-exact runs use the command line")
+
+
+def _early_stopping(config, data, gan, paths, state):
+    """The EarlyStopping callback for --patience (None when it is off)."""
+    if not config.patience:
+        return None
+    from ganlib.tricks.early_stopping import CriticMonitor, EarlyStopping, FcdMonitor
+
+    monitor = (FcdMonitor(data, gan, config.seed) if config.dataset in CLASSIFIED_DATASETS
+               else CriticMonitor())
+    return EarlyStopping(config.patience, monitor, paths["best"],
+                         state.get(EarlyStopping.__name__))
 
 
 def fixed_latent_batch(gan, data, seed, count=64):
@@ -211,41 +270,7 @@ def _strategy(distribute):
         None if gpus else tf.distribute.ReductionToOneDevice()))
 
 
-def _config_record(config):
-    record = dataclasses.asdict(config)
-    record["ganlib_version"] = __version__
-    return record
-
-
-def _check_same_run(config_path, config):
-    """Refuse to resume a run folder that holds a run with other fixed options."""
-    if not os.path.exists(config_path):
-        return
-    try:
-        with open(config_path) as file:
-            previous = json.load(file)
-    except (OSError, ValueError):
-        raise GanlibError(f"{config_path} is unreadable; delete the run folder to start "
-                          "over, or choose a new --out") from None
-    current = _config_record(config)
-    for option in FIXED_OPTIONS:
-        if previous.get(option) != current[option]:
-            raise GanlibError(
-                f"{os.path.dirname(config_path) or '.'} holds a run with {option}="
-                f"{previous.get(option)!r}, not {current[option]!r}; use the same options "
-                "to resume it, or choose a new --out folder")
-
-
-def _truncate_history(path, up_to_step):
-    """Drop history written after the checkpoint we resume from (it will be redone)."""
-    from ganlib.callbacks import read_history
-
-    records = read_history(path, up_to_step)
-    with open(path, "w") as file:
-        file.writelines(json.dumps(record) + "\n" for record in records)
-
-
-def _finish_run(gan, config, data, paths, checkpoint):
+def _finish_run(gan, config, data, paths, checkpoint, early_stopping):
     """Save the generator, its card and the progress GIF; return the card."""
     from ganlib import viz
     from ganlib.callbacks import SampleGrids, global_step
@@ -253,64 +278,17 @@ def _finish_run(gan, config, data, paths, checkpoint):
 
     atomic_write(paths["generator"], gan.generator.save, suffix=".keras")
     viz.save_gif(SampleGrids.saved_frames(paths["samples"]), paths["gif"])
-    step = global_step(gan)
-    card = {
-        "variant": config.variant,
-        "dataset": data.name,
-        "data_source": data.source,
-        "classes": sorted(set(data.labels.tolist())),
-        "num_classes": data.num_classes if gan.conditional else None,
-        "class_names": list(data.class_names),
-        "image_shape": list(data.image_shape),
-        "latent_dim": config.knobs.latent_dim,
-        "training_images": len(data),
-        "epochs": step // steps_per_epoch(data, config.batch_size),
-        "steps": step,
-        "images_seen": step * config.batch_size,
-        "batch_size": config.batch_size,
-        "learning_rate": config.learning_rate,
-        "beta_1": config.beta_1,
-        "seed": config.seed,
-        "knobs": dataclasses.asdict(config.knobs),
-        "wall_time_seconds": round(checkpoint.saved_wall_time, 1),
-        "train_command": _train_command(config),
-        "ganlib_version": __version__,
-    }
-    write_json(paths["card"], card)
+    card = write_card(paths["card"], gan, config, data, global_step(gan),
+                      checkpoint.saved_wall_time,
+                      early_stopping.checkpoint_state() if early_stopping else None)
     print(f"[ganlib] trained {config.variant} for {card['epochs']} epochs "
           f"({card['images_seen']:,} images) in {card['wall_time_seconds']:.0f} s; "
           f"generator saved to {paths['generator']}")
     return card
 
 
-def _train_command(config):
-    out = config.out
-    if os.path.isabs(out) and not os.path.relpath(out).startswith(".."):
-        out = os.path.relpath(out)  # a notebook passes absolute paths; keep commands portable
-    parts = ["python -m ganlib.train", config.variant, "--out", out,
-             "--dataset", config.dataset, "--epochs", str(config.epochs),
-             "--batch-size", str(config.batch_size), "--seed", str(config.seed)]
-    if config.split != "train":
-        parts += ["--split", config.split]
-    if config.classes:
-        parts += ["--classes", ",".join(map(str, config.classes))]
-    if config.limit:
-        parts += ["--limit", str(config.limit)]
-    variant = get_variant(config.variant)
-    if config.learning_rate != variant.learning_rate:
-        parts += ["--learning-rate", str(config.learning_rate)]
-    if config.beta_1 != variant.beta_1:
-        parts += ["--beta-1", str(config.beta_1)]
-    # Only the knobs that differ from their defaults, so the command stays short and exact.
-    for field in dataclasses.fields(Knobs):
-        value = getattr(config.knobs, field.name)
-        if value != field.default:
-            parts += ["--" + field.name.replace("_", "-"), str(value)]
-    return " ".join(parts)
-
-
 def parse_args(argv=None):
-    """Command-line options -> (TrainConfig, cpu_replicas)."""
+    """Command-line options -> (TrainConfig, cpu_replicas, quiet)."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variant", help=f"one of: {', '.join(VARIANTS)} (any case)")
@@ -323,13 +301,15 @@ def parse_args(argv=None):
     parser.add_argument("--data-dir", help="folder with the dataset's IDX files")
     parser.add_argument("--epochs", type=int, help="default: the variant's")
     parser.add_argument("--batch-size", type=int, help="global batch size (default 64)")
-    parser.add_argument("--learning-rate", type=float, help="Adam step size (default 2e-4)")
-    parser.add_argument("--beta-1", type=float, help="Adam beta_1 (default 0.5)")
     parser.add_argument("--seed", type=int, default=0, help="weights, shuffling and noise")
     parser.add_argument("--checkpoint-every", type=int, default=200,
                         help="save all training state every N steps (and at each epoch end)")
     parser.add_argument("--sample-every", type=int, default=200,
                         help="save a sample grid (a GIF frame) every N steps")
+    parser.add_argument("--patience", type=int,
+                        help="early stopping: stop after TRIES epoch-end evaluations without "
+                             "a better FCD (or, for a Wasserstein critic on other data, a "
+                             "lower Wasserstein estimate) and keep the best generator")
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic TensorFlow ops (bit-exact resumes, a little slower)")
     parser.add_argument("--distribute", choices=["mirrored"],
@@ -337,15 +317,31 @@ def parse_args(argv=None):
     parser.add_argument("--cpu-replicas", type=int, default=1,
                         help="split the CPU into N devices (to try --distribute without GPUs)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    knob_group = parser.add_argument_group("network and loss knobs")
-    for field in dataclasses.fields(Knobs):
-        knob_group.add_argument("--" + field.name.replace("_", "-"), type=type(field.default),
-                                default=field.default, dest="knob_" + field.name,
-                                metavar=type(field.default).__name__.upper(),
-                                help=f"default {field.default}")
+    optimizer_group = parser.add_argument_group("optimizers (defaults: the variant's)")
+    optimizer_group.add_argument("--optimizer", help=" or ".join(OPTIMIZERS))
+    optimizer_group.add_argument("--learning-rate", type=float,
+                                 help="step size of both networks (default 2e-4; WGAN 5e-5, "
+                                      "WGAN-GP 1e-4)")
+    optimizer_group.add_argument("--d-learning-rate", type=float,
+                                 help="D's step size alone (two time-scale updates)")
+    optimizer_group.add_argument("--g-learning-rate", type=float, help="G's step size alone")
+    optimizer_group.add_argument("--beta-1", type=float, help="Adam beta_1 (default 0.5)")
+    optimizer_group.add_argument("--beta-2", type=float,
+                                 help="Adam beta_2 (default 0.999; WGAN-GP 0.9)")
+    knob_group = parser.add_argument_group(
+        "network, loss and update knobs (the tricks are in ganlib/tricks/)")
+    for field, value_type, help_text in knob_fields():
+        flag, dest = "--" + field.name.replace("_", "-"), "knob_" + field.name
+        if value_type is bool:
+            knob_group.add_argument(flag, action="store_true", dest=dest, help=help_text)
+        else:
+            default = "" if field.default is None else f" (default {field.default})"
+            knob_group.add_argument(flag, type=value_type, default=field.default, dest=dest,
+                                    metavar=value_type.__name__.upper(),
+                                    help=help_text + default)
     args = parser.parse_args(argv)
     knobs = Knobs(**{field.name: getattr(args, "knob_" + field.name)
-                     for field in dataclasses.fields(Knobs)})
+                     for field, _, _ in knob_fields()})
     try:
         classes = [int(c) for c in args.classes.split(",")] if args.classes else None
     except ValueError:
@@ -358,9 +354,12 @@ def parse_args(argv=None):
         variant=variant.name, out=args.out or os.path.join("runs", f"{variant.name}-{args.dataset}"),
         dataset=args.dataset, split=args.split, classes=classes, limit=args.limit,
         data_dir=args.data_dir, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, beta_1=args.beta_1, seed=args.seed,
+        optimizer=args.optimizer, learning_rate=args.learning_rate,
+        d_learning_rate=args.d_learning_rate, g_learning_rate=args.g_learning_rate,
+        beta_1=args.beta_1, beta_2=args.beta_2, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
-        deterministic=args.deterministic, distribute=args.distribute, knobs=knobs)
+        deterministic=args.deterministic, distribute=args.distribute, patience=args.patience,
+        knobs=knobs)
     return config, args.cpu_replicas, args.quiet
 
 

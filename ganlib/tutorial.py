@@ -46,7 +46,7 @@ def run_config(variant, dataset="mnist", quick=None, folder=None, **changes):
     import dataclasses
 
     from ganlib.train import TrainConfig
-    from ganlib.variants import Knobs
+    from ganlib.knobs import Knobs
 
     quick = quick_mode() if quick is None else quick
     card = shipped_card(variant, dataset)
@@ -164,8 +164,11 @@ def _inbound_layers(layer):
     return sources
 
 
-def plot_training(history):
-    """Losses and the discriminator's mean outputs over training, from a run's history."""
+def plot_training(history, probabilities=True):
+    """Losses and the discriminator's mean outputs over training, from a run's history.
+
+    `probabilities`: D outputs probabilities (BCE); False for a critic's raw scores.
+    """
     import matplotlib.pyplot as plt
 
     records = sorted(history, key=lambda record: record["step"])
@@ -176,9 +179,10 @@ def plot_training(history):
     losses.set_title("losses (running mean of each epoch)")
     scores.plot(seen, [r["d_real"] for r in records], label="D(x): real")
     scores.plot(seen, [r["d_fake"] for r in records], label="D(G(z)): generated")
-    scores.axhline(0.5, color="0.6", linestyle=":", label="D cannot tell (0.5)")
-    scores.set_ylim(0, 1)
-    scores.set_title("mean discriminator output")
+    if probabilities:
+        scores.axhline(0.5, color="0.6", linestyle=":", label="D cannot tell (0.5)")
+        scores.set_ylim(0, 1)
+    scores.set_title("mean discriminator output" if probabilities else "mean critic score")
     for axis in (losses, scores):
         axis.set_xlabel("thousands of images seen")
         axis.legend(fontsize=8)
@@ -311,7 +315,7 @@ def plot_dropout_schedule(config):
     """AD-GAN's discriminator dropout rate for each epoch of a run."""
     import matplotlib.pyplot as plt
 
-    from ganlib.callbacks import dropout_rate_at
+    from ganlib.tricks.scheduled_dropout import dropout_rate_at
 
     knobs = config.knobs
     epochs = np.arange(config.epochs)

@@ -1,71 +1,29 @@
-"""The registry of GAN families: name -> networks + training defaults.
+"""The registry of GAN families: name -> networks + loss + training defaults.
 
-| name    | generator / discriminator           | conditioned on the class |
-|---------|-------------------------------------|--------------------------|
-| vanilla | MLP / MLP                           | no                       |
-| cgan    | MLP / MLP                           | yes (one-hot label)      |
-| dcgan   | conv (TF tutorial) / conv           | no                       |
-| cdcgan  | conv / conv with label maps         | yes                      |
-| adgan   | conv / conv with scheduled dropout  | no                       |
+| name     | generator / discriminator            | loss        | conditioned on the class |
+|----------|--------------------------------------|-------------|--------------------------|
+| vanilla  | MLP / MLP                            | BCE         | no                       |
+| cgan     | MLP / MLP                            | BCE         | yes (one-hot label)      |
+| dcgan    | conv (TF tutorial) / conv            | BCE         | no                       |
+| cdcgan   | conv / conv with label maps          | BCE         | yes                      |
+| adgan    | conv / conv with scheduled dropout   | BCE         | no                       |
+| wgan     | conv / conv critic, clipped weights  | Wasserstein | no                       |
+| wgan_gp  | conv / conv critic                   | Wasserstein + gradient penalty | no    |
+| cwgan_gp | conv / conv critic with label maps   | Wasserstein + gradient penalty | yes   |
 
-All use the non-saturating BCE loss and Adam(2e-4, beta_1=0.5) from the DCGAN paper by
-default; `Knobs` holds everything a user may change from the command line.
+The BCE families train with Adam(2e-4, beta_1=0.5), the DCGAN paper's settings. The WGANs
+use their papers' settings: RMSProp(5e-5) and weight clipping 0.01 (Arjovsky et al. 2017);
+Adam(1e-4, betas 0.5/0.9) and a gradient penalty of weight 10 (Gulrajani et al. 2017); both
+with 5 critic updates per generator update and no dropout in the critic. `Knobs` holds
+everything a user may change from the command line.
 """
 
 import dataclasses
 
 from ganlib.errors import GanlibError
 
-UPDATES = ("simultaneous", "alternating")  # how D and G share a step (see ganlib.gan)
-
 # The network, loss and model modules import TensorFlow, which takes seconds to start: they
 # are imported inside the functions that need them, so looking up a name is instant.
-
-
-@dataclasses.dataclass
-class Knobs:
-    """Architecture and loss settings (the defaults reproduce the reference networks)."""
-
-    latent_dim: int = 100
-    g_filters: float = 1.0          # width multiplier of the conv generator (1.0 = 64 base)
-    d_filters: float = 1.0          # width multiplier of the conv discriminator
-    g_extra_conv: int = 0           # extra stride-2 upsampling layers in the conv generator
-    d_extra_dense: int = 0          # extra dense layers before the discriminator's logit
-    d_dropout: float = 0.3          # discriminator dropout (AD-GAN: see the schedule knobs)
-    generator_loss: str = "non_saturating"
-    update: str = "simultaneous"    # or "alternating" (see ganlib.gan)
-    label_smoothing: float = 0.0
-    dropout_initial: float = 0.5    # AD-GAN: discriminator dropout at the start
-    dropout_final: float = 0.0      # AD-GAN: the rate it decays to
-    dropout_step: float = 0.1       # AD-GAN: the size of each decrease
-    dropout_final_fraction: float = 0.75  # AD-GAN: share of epochs held at the final rate
-
-    def validate(self):
-        """Raise a GanlibError naming the first knob whose value cannot work."""
-        from ganlib.losses import GENERATOR_LOSSES
-
-        checks = [
-            ("latent-dim", self.latent_dim >= 1, "at least 1"),
-            ("g-filters", self.g_filters > 0, "positive"),
-            ("d-filters", self.d_filters > 0, "positive"),
-            ("g-extra-conv", self.g_extra_conv >= 0, "0 or more"),
-            ("d-extra-dense", self.d_extra_dense >= 0, "0 or more"),
-            ("d-dropout", 0 <= self.d_dropout < 1, "in [0, 1)"),
-            ("generator-loss", self.generator_loss in GENERATOR_LOSSES,
-             " or ".join(GENERATOR_LOSSES)),
-            ("update", self.update in UPDATES, " or ".join(UPDATES)),
-            ("label-smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
-            ("dropout-initial", 0 <= self.dropout_initial < 1, "in [0, 1)"),
-            ("dropout-final", 0 <= self.dropout_final <= self.dropout_initial,
-             "between 0 and --dropout-initial"),
-            ("dropout-step", self.dropout_step > 0, "positive"),
-            ("dropout-final-fraction", 0 <= self.dropout_final_fraction <= 1, "in [0, 1]"),
-        ]
-        for name, ok, expected in checks:
-            if not ok:
-                value = getattr(self, name.replace("-", "_"))
-                raise GanlibError(f"--{name} must be {expected}, got {value!r}")
-        return self
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,9 +37,19 @@ class Variant:
     scheduled_dropout: bool = False
     epochs: int = 30
     batch_size: int = 64
+    loss: str = "bce"
+    d_dropout: float = 0.3
+    critic_steps: int = 1
+    gradient_penalty: float = 0.0
+    weight_clip: float = 0.0
+    optimizer: str = "adam"
     learning_rate: float = 2e-4
     beta_1: float = 0.5
+    beta_2: float = 0.999
 
+
+_WGAN_GP = dict(convolutional=True, loss="wasserstein", d_dropout=0.0, critic_steps=5,
+                gradient_penalty=10.0, learning_rate=1e-4, beta_1=0.5, beta_2=0.9, epochs=100)
 
 VARIANTS = {
     "vanilla": Variant("vanilla", "Vanilla GAN (MLP)", conditional=False, convolutional=False,
@@ -92,12 +60,17 @@ VARIANTS = {
     "cdcgan": Variant("cdcgan", "Conditional DCGAN", conditional=True, convolutional=True),
     "adgan": Variant("adgan", "AD-GAN (DCGAN with scheduled discriminator dropout)",
                      conditional=False, convolutional=True, scheduled_dropout=True),
+    "wgan": Variant("wgan", "WGAN (weight clipping)", conditional=False, convolutional=True,
+                    loss="wasserstein", d_dropout=0.0, critic_steps=5, weight_clip=0.01,
+                    optimizer="rmsprop", learning_rate=5e-5, epochs=100),
+    "wgan_gp": Variant("wgan_gp", "WGAN-GP (gradient penalty)", conditional=False, **_WGAN_GP),
+    "cwgan_gp": Variant("cwgan_gp", "Conditional WGAN-GP", conditional=True, **_WGAN_GP),
 }
 
 
 def get_variant(name):
-    """Look a variant up by name, case-insensitively."""
-    variant = VARIANTS.get(str(name).lower().replace("-", ""))
+    """Look a variant up by name, case-insensitively (wgan-gp and wgan_gp both work)."""
+    variant = VARIANTS.get(str(name).lower().replace("-", "_"))
     if variant is None:
         raise GanlibError(f"unknown variant '{name}'; choose one of: {', '.join(VARIANTS)}")
     return variant
@@ -107,27 +80,37 @@ def build_networks(variant, image_shape, num_classes, knobs):
     """(generator, discriminator) for a variant, sized for `image_shape`."""
     from ganlib import nets
 
+    knobs = knobs.resolved(variant)
     classes = num_classes if variant.conditional else None
+    critic = dict(weight_clip=knobs.weight_clip,
+                  minibatch=((knobs.minibatch_kernels, knobs.minibatch_kernel_dim)
+                             if knobs.minibatch_discrimination else None))
     if not variant.convolutional:
         generator = nets.mlp_generator(image_shape, knobs.latent_dim, classes)
-        discriminator = nets.mlp_discriminator(image_shape, classes, dropout=knobs.d_dropout)
+        discriminator = nets.mlp_discriminator(image_shape, classes, dropout=knobs.d_dropout,
+                                               **critic)
         return generator, discriminator
     generator = nets.conv_generator(image_shape, knobs.latent_dim, classes,
                                     filters=knobs.g_filters, extra_conv_layers=knobs.g_extra_conv)
     dropout = knobs.dropout_initial if variant.scheduled_dropout else knobs.d_dropout
     discriminator = nets.conv_discriminator(
         image_shape, classes, filters=knobs.d_filters, extra_dense_layers=knobs.d_extra_dense,
-        dropout=dropout, scheduled_dropout=variant.scheduled_dropout)
+        dropout=dropout, scheduled_dropout=variant.scheduled_dropout, **critic)
     return generator, discriminator
 
 
-def build_gan(variant, image_shape, num_classes, knobs):
-    """A `GAN` model (not yet compiled) for a variant."""
+def build_gan(variant, image_shape, num_classes, knobs, seed=0):
+    """A `GAN` model (not yet compiled) for a variant: networks, loss, update policy."""
     from ganlib.gan import GAN
-    from ganlib.losses import BinaryCrossEntropyLoss
+    from ganlib.losses import make_loss
+    from ganlib.tricks.label_noise import LabelNoise
+    from ganlib.tricks.update_policies import make_policy
 
+    knobs = knobs.resolved(variant)
     generator, discriminator = build_networks(variant, image_shape, num_classes, knobs)
-    loss = BinaryCrossEntropyLoss(knobs.generator_loss, knobs.label_smoothing)
     return GAN(generator, discriminator, knobs.latent_dim,
-               num_classes=num_classes if variant.conditional else None, loss=loss,
-               update=knobs.update)
+               num_classes=num_classes if variant.conditional else None,
+               loss=make_loss(knobs), critic_steps=knobs.critic_steps, update=knobs.update,
+               policy=make_policy(knobs),
+               label_noise=LabelNoise(knobs.label_flip, knobs.label_flip_per_sample),
+               seed=seed)

@@ -31,6 +31,36 @@ def assert_clean_error(result, *phrases):
     return error_lines[0]
 
 
+def small_knobs(**changes):
+    """Knobs of a small, fast network: a quarter of the reference widths, 16 latent dims."""
+    from ganlib.knobs import Knobs
+
+    return Knobs(latent_dim=16, g_filters=0.25, d_filters=0.25, **changes)
+
+
+
+
+def compiled_gan(name, data, knobs=None, seed=0):
+    """A compiled GAN of variant `name` with the variant's own optimizers."""
+    import keras
+
+    from ganlib.optimizers import OptimizerSettings, compile_gan
+    from ganlib.variants import build_gan, get_variant
+
+    keras.utils.set_random_seed(seed)
+    variant = get_variant(name)
+    gan = build_gan(variant, data.image_shape, data.num_classes, knobs or small_knobs(),
+                    seed=seed)
+    return compile_gan(gan, OptimizerSettings.for_variant(variant))
+
+
+def batches(gan, data, batch_size, epochs, seed=0):
+    """The real training stream for `gan` over `epochs` epochs."""
+    from ganlib.data import training_batches
+
+    return training_batches(data, batch_size, gan.latent_dim, gan.critic_steps, seed, 0, epochs)
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The real MNIST training images the machine can reach (full or the offline sample)."""

@@ -4,14 +4,16 @@ import hashlib
 import os
 
 import numpy as np
+import pytest
 
 from conftest import TINY, assert_clean_error, run_module
+from ganlib.errors import GanlibError
 
 
 def test_unknown_variant_lists_the_known_ones():
     for module in ("ganlib.sample", "ganlib.train"):
         error = assert_clean_error(run_module(module, "stylegan"), "unknown variant 'stylegan'")
-        assert "vanilla, cgan, dcgan, cdcgan, adgan" in error
+        assert "vanilla, cgan, dcgan, cdcgan, adgan, wgan, wgan_gp, cwgan_gp" in error
 
 
 def test_unknown_dataset(tmp_path):
@@ -91,3 +93,67 @@ def test_bad_numbers_are_refused(tmp_path):
 
 def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# Each new option's bad values, and the tricks that mean nothing with the chosen loss.
+BAD_TRICKS = [
+    (["dcgan", "--label-flip", "1"], "--label-flip", "[0, 1)"),
+    (["dcgan", "--label-flip", "-0.1"], "--label-flip"),
+    (["dcgan", "--label-flip", "nan"], "--label-flip"),
+    (["wgan", "--critic-steps", "0"], "--critic-steps", "at least 1"),
+    (["wgan", "--weight-clip", "-0.01"], "--weight-clip"),
+    (["wgan", "--weight-clip", "0"], "lipschitz", "--weight-clip"),
+    (["wgan_gp", "--gradient-penalty", "-1"], "--gradient-penalty", "0 or more"),
+    (["wgan_gp", "--weight-clip", "0.01"], "not both"),
+    (["wgan_gp", "--label-smoothing", "0.1"], "--label-smoothing needs --loss bce"),
+    (["wgan", "--label-flip", "0.05"], "--label-flip needs --loss bce or hinge"),
+    (["dcgan", "--loss", "hinge", "--policy", "monitored"], "--policy monitored"),
+    (["dcgan", "--loss", "l2"], "--loss", "bce or wasserstein or hinge"),
+    (["dcgan", "--policy", "sometimes"], "--policy"),
+    (["dcgan", "--boost-g-only", "1.5"], "--boost-g-only"),
+    (["dcgan", "--boost-d-only", "0.00001"], "--boost-d-only"),
+    (["dcgan", "--boost-spell", "0"], "--boost-spell"),
+    (["dcgan", "--sleep-discriminator", "5", "--sleep-period", "5"], "--sleep-period"),
+    (["dcgan", "--monitor-ratio", "0"], "--monitor-ratio"),
+    (["dcgan", "--minibatch-kernels", "0"], "--minibatch-kernels"),
+    (["dcgan", "--g-filters", "1e-9"], "--g-filters"),
+    (["dcgan", "--d-learning-rate", "0"], "--d-learning-rate", "positive"),
+    (["dcgan", "--g-learning-rate", "nan"], "--g-learning-rate"),
+    (["dcgan", "--beta-1", "5"], "--beta-1"),
+    (["dcgan", "--beta-2", "1"], "--beta-2"),
+    (["dcgan", "--optimizer", "sgd"], "--optimizer"),
+    (["dcgan", "--patience", "0"], "--patience", "at least 1"),
+]
+
+
+@pytest.mark.parametrize("arguments", BAD_TRICKS, ids=lambda case: " ".join(case[0]))
+def test_bad_trick_options_are_refused_before_training(arguments, tmp_path):
+    argv, *phrases = arguments
+    from ganlib import train
+
+    # In-process: the same parse and checks as the command line, without its start-up.
+    with pytest.raises(GanlibError) as error:
+        train.parse_args([*argv, "--out", str(tmp_path / "r")])[0].resolved()
+    for phrase in phrases:
+        assert phrase.lower() in str(error.value).lower(), str(error.value)
+
+
+def test_bad_trick_options_exit_cleanly_from_the_command_line(tmp_path):
+    result = run_module("ganlib.train", "wgan_gp", "--label-smoothing", "0.1",
+                        "--out", tmp_path / "r")
+    assert_clean_error(result, "--label-smoothing needs --loss bce")
+    assert not (tmp_path / "r").exists()
+
+
+def test_option_checks_do_not_start_tensorflow():
+    code = ("import sys\nfrom ganlib import train\n"
+            "config = train.parse_args(['wgan_gp', '--patience', '3'])[0].resolved()\n"
+            "print(config.knobs.critic_steps, 'tensorflow' in sys.modules)")
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.split() == ["5", "False"], result.stderr

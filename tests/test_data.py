@@ -44,15 +44,17 @@ def test_unknown_class_dataset_and_split_are_clear_errors(mnist):
 
 def test_batches_are_equal_sized_scaled_and_carry_noise(mnist):
     subset = data.take_subset(mnist, 100)
-    stream = data.training_batches(subset, 32, latent_dim=8, noise_draws=2, seed=0,
+    stream = data.training_batches(subset, 16, latent_dim=8, critic_steps=2, seed=0,
                                    first_epoch=0, last_epoch=2)
     batches = list(stream.as_numpy_iterator())
-    assert len(batches) == 2 * 3  # 100 // 32 = 3 full batches per epoch, remainder dropped
+    assert len(batches) == 2 * 3  # 100 // (16 x 2) = 3 full steps per epoch, remainder dropped
     for batch in batches:
-        assert batch["images"].shape == (32, 28, 28, 1)
+        # One fresh real batch (and noise batch) per discriminator update of the step.
+        assert batch["images"].shape == (16, 2, 28, 28, 1)
         assert batch["images"].min() >= -1.0 and batch["images"].max() <= 1.0
-        assert batch["noise"].shape == (32, 2, 8) and batch["labels"].shape == (32,)
-    # Each epoch is a different shuffle; no image repeats within an epoch.
+        assert batch["noise"].shape == (16, 2, 8) and batch["labels"].shape == (16, 2)
+    # Each epoch is a different shuffle; no image repeats within an epoch, not even across
+    # the critic updates of one step.
     first_epoch = np.concatenate([b["images"] for b in batches[:3]]).reshape(96, -1)
     second_epoch = np.concatenate([b["images"] for b in batches[3:]]).reshape(96, -1)
     assert not np.array_equal(first_epoch, second_epoch)
@@ -74,6 +76,8 @@ def test_stream_resumed_mid_epoch_is_the_same_stream(mnist):
 def test_batch_larger_than_dataset_is_a_clear_error(mnist):
     with pytest.raises(GanlibError, match="lower --batch-size"):
         data.steps_per_epoch(data.take_subset(mnist, 10), 64)
+    with pytest.raises(GanlibError, match="5 critic steps"):
+        data.steps_per_epoch(data.take_subset(mnist, 100), 32, critic_steps=5)
 
 
 def _write_idx(path, array):

@@ -7,43 +7,14 @@ import numpy as np
 import pytest
 from keras import ops
 
-from ganlib import callbacks as cb
-from ganlib.data import take_subset, training_batches
-from ganlib.layers import ScheduledDropout
-from ganlib.losses import BinaryCrossEntropyLoss
-from ganlib.variants import Knobs, build_gan, get_variant
+from ganlib.data import take_subset
+from ganlib.errors import GanlibError
+from ganlib.knobs import Knobs
+from ganlib.variants import get_variant
+from ganlib.tricks import scheduled_dropout as sd
+from ganlib.tricks.scheduled_dropout import ScheduledDropout
 
-SMALL = Knobs(latent_dim=16, g_filters=0.25, d_filters=0.25)
-
-
-def _compiled(name, data, knobs=SMALL):
-    keras.utils.set_random_seed(0)
-    gan = build_gan(get_variant(name), data.image_shape, data.num_classes, knobs)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-    return gan
-
-
-def _batches(gan, data, batch_size, epochs):
-    return training_batches(data, batch_size, gan.latent_dim, gan.noise_draws, 0, 0, epochs)
-
-
-def test_losses_match_their_formulas():
-    loss = BinaryCrossEntropyLoss()
-    real, fake = np.array([[2.0], [0.5]]), np.array([[-1.0], [0.3]])
-    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
-    expected_d = -np.mean(np.log(sigmoid(real))) - np.mean(np.log(1 - sigmoid(fake)))
-    assert float(loss.discriminator_loss(real, fake)) == pytest.approx(expected_d, rel=1e-5)
-    assert float(loss.generator_loss(fake)) == pytest.approx(
-        -np.mean(np.log(sigmoid(fake))), rel=1e-5)
-    minimax = BinaryCrossEntropyLoss("minimax")
-    assert float(minimax.generator_loss(fake)) == pytest.approx(
-        np.mean(np.log(1 - sigmoid(fake))), rel=1e-5)
-    smoothed = BinaryCrossEntropyLoss(label_smoothing=0.1)
-    # With smoothing, a D that outputs exactly 0.9 on real images is optimal for that term.
-    optimum = np.log(0.9 / 0.1)
-    assert float(smoothed.discriminator_loss(np.array([[optimum]]), np.array([[-50.0]]))) < \
-        float(smoothed.discriminator_loss(np.array([[optimum + 3]]), np.array([[-50.0]])))
+from conftest import batches as _batches, compiled_gan as _compiled
 
 
 def test_train_step_runs_both_networks_in_training_mode(mnist):
@@ -58,6 +29,7 @@ def test_train_step_runs_both_networks_in_training_mode(mnist):
     assert np.abs(np.asarray(batch_norm.moving_mean)).max() > 0
     assert not np.array_equal(np.asarray(dropout_seed), seed_before)
     assert int(gan.g_optimizer.iterations) == 3 and int(gan.d_optimizer.iterations) == 3
+    assert int(gan.step) == 3
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert math.isfinite(history.history[key][0])
     assert 0 < history.history["d_real"][0] < 1
@@ -76,15 +48,15 @@ def test_uneven_dataset_gives_equal_batches_and_one_trace(mnist):
     gan = CountingGAN(plain.generator, plain.discriminator, plain.latent_dim)
     gan.compile(d_optimizer=keras.optimizers.Adam(), g_optimizer=keras.optimizers.Adam())
     gan.fit(_batches(gan, data, 32, 2), epochs=2, steps_per_epoch=3, verbose=0)
-    assert int(gan.g_optimizer.iterations) == 6
-    assert len(traces) == 1 and tuple(traces[0]) == (32, 28, 28, 1)
+    assert int(gan.step) == 6
+    assert len(traces) == 1 and tuple(traces[0]) == (32, 1, 28, 28, 1)
 
 
 def test_dropout_schedule_values():
-    rates = [cb.dropout_rate_at(epoch, 20) for epoch in range(20)]
+    rates = [sd.dropout_rate_at(epoch, 20) for epoch in range(20)]
     assert rates == pytest.approx([0.5, 0.4, 0.3, 0.2, 0.1] + [0.0] * 15)
     # The final rate holds for the last final_fraction of epochs, whatever the numbers.
-    rates = [cb.dropout_rate_at(epoch, 8, initial=0.4, step=0.2, final_fraction=0.5)
+    rates = [sd.dropout_rate_at(epoch, 8, initial=0.4, step=0.2, final_fraction=0.5)
              for epoch in range(8)]
     assert rates == pytest.approx([0.4, 0.4, 0.2, 0.2, 0.0, 0.0, 0.0, 0.0])
 
@@ -106,10 +78,10 @@ def test_adgan_dropout_really_changes_inside_the_compiled_step(mnist):
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     epochs = 8
-    schedule = cb.DropoutSchedule(epochs, initial=0.5, step=0.2, final_fraction=0.5)
+    schedule = sd.DropoutSchedule(epochs, initial=0.5, step=0.2, final_fraction=0.5)
     history = gan.fit(_batches(gan, data, 32, epochs), epochs=epochs, steps_per_epoch=2,
                       callbacks=[schedule], verbose=0)
-    expected = [cb.dropout_rate_at(e, epochs, 0.5, 0.0, 0.2, 0.5) for e in range(epochs)]
+    expected = [sd.dropout_rate_at(e, epochs, 0.5, 0.0, 0.2, 0.5) for e in range(epochs)]
     assert expected == pytest.approx([0.5, 0.5, 0.3, 0.3, 0.0, 0.0, 0.0, 0.0])
     measured = history.history["dropped"]  # mean over the epoch's steps of 16,384 units each
     assert measured == pytest.approx(expected, abs=0.02)
@@ -138,7 +110,5 @@ def test_simultaneous_and_alternating_updates_differ_only_in_the_generator_step(
 
 
 def test_unknown_update_is_refused():
-    from ganlib.errors import GanlibError
-
     with pytest.raises(GanlibError, match="--update"):
-        Knobs(update="sideways").validate()
+        Knobs(update="sideways").resolved(get_variant("dcgan"))

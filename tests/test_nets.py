@@ -5,7 +5,8 @@ import pytest
 
 from ganlib import nets
 from ganlib.errors import GanlibError
-from ganlib.variants import VARIANTS, Knobs, build_networks, get_variant
+from ganlib.knobs import Knobs
+from ganlib.variants import VARIANTS, build_networks, get_variant
 
 
 @pytest.mark.parametrize("image_shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])

@@ -1,4 +1,8 @@
-"""Kill a training process with SIGKILL mid-epoch, resume it, and get the same weights."""
+"""Kill a training process with SIGKILL mid-epoch, resume it, and get the same weights.
+
+Two runs: the DCGAN, and a WGAN-GP with the boost policy, whose step also holds random
+interpolation weights, random label swaps and a spell state that must survive the kill.
+"""
 
 import json
 import os
@@ -8,18 +12,28 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from conftest import ROOT, TINY
 
-# 256 images / batch 16 = 16 steps per epoch; 3 epochs; a checkpoint every 5 steps.
-ARGS = ["dcgan", "--limit", "256", "--batch-size", "16", "--epochs", "3",
-        "--checkpoint-every", "5", "--sample-every", "5", "--deterministic", "--seed", "11", *TINY]
+# Both runs: 16 steps per epoch, 3 epochs, a checkpoint every 5 steps.
+COMMON = ["--batch-size", "16", "--epochs", "3", "--checkpoint-every", "5",
+          "--sample-every", "5", "--deterministic", "--seed", "11", *TINY]
+RUNS = {
+    "dcgan": ["dcgan", "--limit", "256"],
+    # 1,280 images / (16 x 5 critic batches) = 16 steps. The boost thresholds are raised
+    # so that spells and swapped labels happen within these 48 steps.
+    "wgan_gp_boost": ["wgan_gp", "--limit", "1280", "--policy", "boost", "--boost-g-only",
+                      "0.05", "--boost-d-only", "0.15", "--boost-swap", "0.9",
+                      "--boost-spell", "4"],
+}
 
 
-def _train(out):
+def _train(out, run):
     env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen([sys.executable, "-m", "ganlib.train", *ARGS, "--out", str(out)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganlib.train", *RUNS[run], *COMMON, "--out", str(out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _checkpoint_step(out):
@@ -35,9 +49,10 @@ def _arrays(out):
         return {key: stored[key] for key in stored.files if key != "state"}
 
 
-def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("run", list(RUNS))
+def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path, run):
     killed, straight = tmp_path / "killed", tmp_path / "straight"
-    process = _train(killed)
+    process = _train(killed, run)
     deadline = time.time() + 300
     # Wait for a checkpoint inside epoch 2 (steps 17..31), then kill without warning.
     while time.time() < deadline and not (_checkpoint_step(killed) or 0) > 16:
@@ -49,16 +64,17 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert not os.path.exists(killed / "generator.keras")  # it really died mid-run
     (killed / "samples" / ".tmp-left-by-a-kill.png").write_bytes(b"half a PNG")
 
-    resumed = _train(killed)
+    resumed = _train(killed, run)
     output = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, output[1]
     assert f"resuming {killed} at step {step_at_kill}" in output[0]
-    uninterrupted = _train(straight)
+    uninterrupted = _train(straight, run)
     assert uninterrupted.communicate(timeout=600) and uninterrupted.returncode == 0
 
-    # Both networks, both optimizers (moments and step counters), BatchNorm statistics and
-    # dropout RNG state: with deterministic ops and data/noise derived from (seed, step),
-    # the resumed run is bit-identical to the uninterrupted one.
+    # Both networks, both optimizers (moments and step counters), BatchNorm statistics,
+    # dropout RNG state, the model's step and the boost spell: with deterministic ops and
+    # data, noise and the tricks' draws derived from (seed, step), the resumed run is
+    # bit-identical to the uninterrupted one.
     resumed_arrays, straight_arrays = _arrays(killed), _arrays(straight)
     assert resumed_arrays.keys() == straight_arrays.keys()
     for key in straight_arrays:
@@ -67,3 +83,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert [r["step"] for r in history if r["kind"] == "epoch"] == [16, 32, 48]
     assert not list(killed.rglob(".tmp-*"))  # the resumed run cleared the kill's debris
     assert (killed / "progress.gif").stat().st_size > 0
+    if run == "wgan_gp_boost":  # the tricks really ran: swapped labels and resting networks
+        epochs = [r for r in history if r["kind"] == "epoch"]
+        assert all(r["gradient_penalty"] > 0 for r in epochs)
+        assert max(r["d_labels_swapped"] for r in epochs) > 0
+        assert min(min(r["d_updated"], r["g_updated"]) for r in epochs) < 1
