@@ -172,7 +172,7 @@ def loss_figure(history, card, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ganlib.callbacks import dropout_rate_at
+    from ganlib.tricks.scheduled_dropout import dropout_rate_at
 
     epochs = [r["epoch"] + 1 for r in history]
     figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -183,9 +183,11 @@ def loss_figure(history, card, path):
     losses.legend()
     scores.plot(epochs, [r["d_real"] for r in history], label="D(x), real")
     scores.plot(epochs, [r["d_fake"] for r in history], label="D(G(z)), generated")
-    scores.set_ylim(0, 1)
+    probabilities = card["knobs"].get("loss", "bce") == "bce"
+    if probabilities:
+        scores.set_ylim(0, 1)
     scores.set_xlabel("epoch")
-    scores.set_title("discriminator's mean output")
+    scores.set_title("discriminator's mean output" if probabilities else "critic's mean score")
     if VARIANTS[card["variant"]].scheduled_dropout:
         knobs = card["knobs"]
         rates = [dropout_rate_at(e - 1, card["epochs"], knobs["dropout_initial"],
@@ -236,7 +238,7 @@ def variant_section(card, has_history, models_link):
              f"training images. Data: {card['data_source']}.", ""]
     if card.get("note"):
         parts += [f"> **Note:** {card['note']}", ""]
-    parts += [f"| 64 samples, seed 0 | training progress (fixed latent batch) |",
+    parts += ["| 64 samples, seed 0 | training progress (fixed latent batch) |",
               "|---|---|",
               f"| ![samples]({models_link}/{stem}.png) | "
               f"![progress]({models_link}/{stem}.gif) |", ""]
@@ -252,7 +254,8 @@ def _run_folder(card):
     return command[command.index("--out") + 1] if "--out" in command else "RUN_FOLDER"
 
 
-def render_markdown(cards, histories, checks, models_link="../trained_models"):
+def render_markdown(cards, histories, checks, models_link="../trained_models",
+                    comparison=None):
     """The whole report/README.md; `models_link` leads from it to the shipped models."""
     classifier_lines = []
     for dataset in sorted({card["dataset"] for card in cards}):
@@ -305,6 +308,8 @@ def render_markdown(cards, histories, checks, models_link="../trained_models"):
         "",
         written_comparison(cards, histories),
         "",
+        *(["## Stabilisation tricks: a controlled comparison", "", comparison, ""]
+          if comparison else []),
         "## All variants side by side",
         "",
         "![one row per shipped generator, same latent seed](figures/side_by_side.png)",
@@ -314,6 +319,44 @@ def render_markdown(cards, histories, checks, models_link="../trained_models"):
     ]
     text += [variant_section(card, bool(histories.get(card["stem"])), models_link) for card in cards]
     return "\n".join(text).rstrip() + "\n"
+
+
+def comparison_section(path):
+    """The tricks comparison (from `python -m ganlib.compare`) as Markdown, or None."""
+    from ganlib.compare import ARMS, recorded, summary
+
+    lines = recorded(path)
+    if not lines:
+        return None
+    table = summary(lines)
+    budgets = sorted({line["budget_images"] for line in lines})
+    rows = [f"Each arm is the MNIST DCGAN with one change (or the WGAN families), trained "
+            f"for the same budget of about {budgets[-1]:,} real images shown to D "
+            "(`--split all` of the offline sample), then measured by `ganlib.evaluate` at "
+            "N = 1000. Mean +- standard deviation over the seeds run so far. Lower FCD / "
+            "floor is better.", "",
+            "| arm | change | seeds | images seen | FCD / floor | classifier score | "
+            "classes covered |", "|---|---|---|---|---|---|---|"]
+    for arm, numbers in table.items():
+        variant, options = ARMS[arm]
+        change = " ".join(options) if options else ("the DCGAN as it is" if variant == "dcgan"
+                                                    else f"the `{variant}` variant")
+        cells = [f"{numbers[key][0]:.2f} +- {numbers[key][1]:.2f}"
+                 for key in ("fcd_over_floor", "classifier_score", "classes_covered")]
+        rows.append(f"| {arm} | `{change}` | {numbers['seeds']} | {numbers['images_seen']:,} | "
+                    + " | ".join(cells) + " |")
+    baseline = table.get("baseline")
+    if baseline:
+        better = [arm for arm, numbers in table.items() if arm != "baseline"
+                  and numbers["fcd_over_floor"][0] + numbers["fcd_over_floor"][1]
+                  < baseline["fcd_over_floor"][0] - baseline["fcd_over_floor"][1]]
+        rows += ["", "Arms whose FCD / floor beats the baseline by more than both spreads: "
+                 + (", ".join(f"`{arm}`" for arm in better) if better else "none") + ". "
+                 "Every other arm did not help measurably at this budget."]
+    rows += ["", "Reproduce (resumable; each finished run is appended to "
+             f"`report/{COMPARISON_FILE}`):", "", "```bash",
+             f"python -m ganlib.compare --images {budgets[-1]}", "```"]
+    return "\n".join(rows)
 
 
 def _classifier_accuracy(dataset):
@@ -327,6 +370,7 @@ def _classifier_accuracy(dataset):
 
 
 REPORT_TITLE = "# Report: how the GAN variants compare"
+COMPARISON_FILE = "tricks_comparison.jsonl"  # written by `python -m ganlib.compare`
 # Only these names are ever written (or replaced) inside a report folder.
 GENERATED_FIGURE_SUFFIX = "_losses.png"
 SIDE_BY_SIDE = "side_by_side.png"
@@ -346,7 +390,7 @@ def check_report_folder(out):
     names = [name for name in os.listdir(out) if not name.startswith(TEMP_PREFIX)]
     readme = os.path.join(out, "README.md")
     foreign_readme = os.path.lexists(readme) and _first_line_of(readme) != REPORT_TITLE
-    if foreign_readme or set(names) - {"README.md", "figures"}:
+    if foreign_readme or set(names) - {"README.md", "figures", COMPARISON_FILE}:
         raise GanlibError(f"--out {out} is not a report folder (it holds other files); "
                           "choose an empty or new folder, or an earlier report's folder")
 
@@ -387,7 +431,10 @@ def build_report(out="report", models_folder=None):
                  lambda temp: side_by_side_figure(cards, models_folder, temp), suffix=".png")
     # Links are relative, so the report reads the same on any Git host.
     models_link = os.path.relpath(models_folder, os.path.abspath(out)).replace(os.sep, "/")
-    text = render_markdown(cards, histories, quality_bars(cards), models_link)
+    from ganlib.compare import RESULTS
+
+    comparison = comparison_section(RESULTS)  # the repository's measured comparison
+    text = render_markdown(cards, histories, quality_bars(cards), models_link, comparison)
     readme = os.path.join(out, "README.md")
     atomic_write(readme, lambda temp: _write_text(temp, text), suffix=".md")
     # Loss curves of models no longer shipped are stale report output: remove only those.

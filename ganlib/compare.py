@@ -1,0 +1,146 @@
+"""A controlled comparison of the stabilisation tricks: one budget, several seeds, measured.
+
+    python -m ganlib.compare                       # every arm, seeds 0,1,2, 50,000 images each
+    python -m ganlib.compare --arms baseline,wgan_gp --seeds 0 --images 20000
+
+Each arm is the MNIST DCGAN with one trick switched on (or the WGAN / WGAN-GP families),
+trained on the same data for the same number of real images shown to D, from the same
+seeds. Every finished run is evaluated by `ganlib.evaluate` (N = 1000) and appended, one
+JSON line, to `report/tricks_comparison.jsonl`; a run already recorded there is skipped, so
+an interrupted comparison continues where it stopped. `python -m ganlib.report` turns the
+file into the report's comparison table (mean and spread over seeds per arm).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from ganlib.errors import GanlibError
+
+# arm -> (variant, train options). The DCGAN's own defaults are the baseline.
+ARMS = {
+    "baseline": ("dcgan", []),
+    "label_smoothing": ("dcgan", ["--label-smoothing", "0.1"]),
+    "label_flip": ("dcgan", ["--label-flip", "0.05"]),
+    "minibatch_discrimination": ("dcgan", ["--minibatch-discrimination"]),
+    "monitored": ("dcgan", ["--policy", "monitored"]),
+    "boost": ("dcgan", ["--policy", "boost"]),
+    "sleep_discriminator": ("dcgan", ["--sleep-discriminator", "20"]),
+    "hinge": ("dcgan", ["--loss", "hinge"]),
+    "two_time_scale": ("dcgan", ["--d-learning-rate", "4e-4", "--g-learning-rate", "1e-4"]),
+    "wgan": ("wgan", []),
+    "wgan_gp": ("wgan_gp", []),
+}
+RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       "report", "tricks_comparison.jsonl")
+DATASET_IMAGES = 5000  # the offline MNIST sample, --split all
+
+
+def epochs_for(variant_name, images, dataset_images=DATASET_IMAGES, batch_size=64):
+    """Epochs that show D closest to `images` real images (whole epochs only)."""
+    from ganlib.variants import get_variant
+
+    per_step = batch_size * get_variant(variant_name).critic_steps
+    per_epoch = dataset_images // per_step * per_step
+    return max(1, round(images / per_epoch))
+
+
+def train_arguments(arm, seed, images, runs_folder):
+    """The `python -m ganlib.train` arguments of one arm and seed."""
+    variant, options = ARMS[arm]
+    out = os.path.join(runs_folder, f"{arm}-seed{seed}")
+    return [variant, "--out", out, "--split", "all", "--seed", str(seed),
+            "--epochs", str(epochs_for(variant, images)), "--quiet", *options]
+
+
+def recorded(path=RESULTS):
+    """The results recorded so far, as a list of dicts."""
+    if not os.path.isfile(path):
+        return []
+    with open(path) as file:
+        return [json.loads(line) for line in file if line.strip().endswith("}")]
+
+
+def run_arm(arm, seed, images, runs_folder, results_path=RESULTS):
+    """Train, evaluate and record one arm and seed; return the recorded line."""
+    from ganlib import train
+    from ganlib.evaluate import evaluate_generator
+    from ganlib.sample import load_generator
+
+    arguments = train_arguments(arm, seed, images, runs_folder)
+    config, _, _ = train.parse_args(arguments)
+    result = train.train(config, verbose=0)
+    generator, card = load_generator(os.path.join(config.out, "generator.keras"))
+    metrics = evaluate_generator(generator, card, 1000)
+    line = {"arm": arm, "seed": seed, "budget_images": images,
+            "images_seen": result.card["images_seen"], "steps": result.card["steps"],
+            "wall_time_seconds": result.card["wall_time_seconds"],
+            "command": "python -m ganlib.train " + " ".join(arguments),
+            **{key: metrics[key] for key in ("fcd", "fcd_real_floor", "fcd_over_floor",
+                                             "classifier_score", "classes_covered")}}
+    with open(results_path, "a") as file:
+        file.write(json.dumps(line) + "\n")
+    return line
+
+
+def summary(lines):
+    """Per arm: number of seeds, mean and standard deviation of each measure."""
+    import numpy as np
+
+    table = {}
+    for arm in ARMS:
+        runs = [line for line in lines if line["arm"] == arm]
+        if not runs:
+            continue
+        table[arm] = {"seeds": len(runs), "images_seen": runs[0]["images_seen"]}
+        for key in ("fcd_over_floor", "classifier_score", "classes_covered"):
+            values = np.array([run[key] for run in runs], float)
+            table[arm][key] = (float(values.mean()), float(values.std()))
+    return table
+
+
+def main(argv=None):
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m ganlib.compare", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated arms")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+    parser.add_argument("--images", type=int, default=50_000,
+                        help="real images shown to D per run (default 50,000)")
+    parser.add_argument("--runs", default=os.path.join("runs", "compare"),
+                        help="folder for the run folders")
+    parser.add_argument("--results", default=RESULTS,
+                        help="JSON-lines file the results are appended to "
+                             "(default report/tricks_comparison.jsonl)")
+    args = parser.parse_args(argv)
+    try:
+        arms = args.arms.split(",")
+        unknown = [arm for arm in arms if arm not in ARMS]
+        if unknown:
+            raise GanlibError(f"unknown arm '{unknown[0]}'; choose from: {', '.join(ARMS)}")
+        try:
+            seeds = [int(seed) for seed in args.seeds.split(",")]
+        except ValueError:
+            raise GanlibError(f"--seeds takes comma-separated integers, got '{args.seeds}'") \
+                from None
+        if args.images < 1:
+            raise GanlibError(f"--images must be at least 1, got {args.images}")
+        done = {(line["arm"], line["seed"], line["budget_images"])
+                for line in recorded(args.results)}
+        for seed in seeds:  # seed by seed, so a partial comparison covers every arm
+            for arm in arms:
+                if (arm, seed, args.images) in done:
+                    continue
+                line = run_arm(arm, seed, args.images, args.runs, args.results)
+                print(f"[compare] {arm} seed {seed}: FCD/floor {line['fcd_over_floor']}, "
+                      f"classes {line['classes_covered']}, "
+                      f"{line['wall_time_seconds'] / 60:.1f} min", flush=True)
+    except GanlibError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
