@@ -2,6 +2,7 @@
 
 - `NonFiniteLossGuard`: stops at the first NaN/inf loss, before anything is saved.
 - `CrashSafeCheckpoint`: all training state every N steps and at each epoch end.
+- `StopOnRequest`: a clean stop after the current step, with a checkpoint (SIGTERM).
 - `SampleGrids`: a sample grid from one fixed latent batch every N steps (GIF frames).
 - `HistoryLog`: losses and D scores appended to a JSON-lines file (survives resumes).
 
@@ -43,6 +44,23 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
         values = [float(logs[key]) for key in LOSS_KEYS if logs and key in logs]
         if self.failed_at_step is None and not all(math.isfinite(v) for v in values):
             self.failed_at_step = global_step(self.model)
+            self.model.stop_training = True
+
+
+class StopOnRequest(keras.callbacks.Callback):
+    """End training cleanly after the current step once `requested` is set (e.g. SIGTERM):
+    a checkpoint is written at that step, so no finished step is lost."""
+
+    def __init__(self, requested, checkpoint):
+        super().__init__()
+        self.requested = requested  # a threading.Event, set by a signal handler
+        self.checkpoint = checkpoint
+        self.stopped_at_step = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested.is_set() and self.stopped_at_step is None:
+            self.checkpoint.save()
+            self.stopped_at_step = global_step(self.model)
             self.model.stop_training = True
 
 
@@ -165,9 +183,20 @@ class HistoryLog(keras.callbacks.Callback):
 
 
 def read_history(path, up_to_step=None):
-    """The records of a HistoryLog file (optionally only those up to a step)."""
+    """The records of a HistoryLog file (optionally only those up to a step).
+
+    A damaged line (a write cut short by a kill, a flipped byte) is skipped: the log is
+    for plots, and must never stop a run from resuming.
+    """
     if not os.path.exists(path):
         return []
-    with open(path) as file:
-        records = [json.loads(line) for line in file if line.strip().endswith("}")]
+    records = []
+    with open(path, errors="replace") as file:
+        for line in file:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("step"), int):
+                records.append(record)
     return [r for r in records if up_to_step is None or r["step"] <= up_to_step]

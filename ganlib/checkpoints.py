@@ -16,6 +16,8 @@ need no saved RNG state: each is a stateless function of (seed, step).
 
 import json
 import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -53,8 +55,9 @@ def load_checkpoint(path, gan):
             state = json.loads(str(stored["state"]))
             arrays = [stored[f"variable_{index:04d}"] for index in range(len(variables))]
             extra = len(stored.files) - 1 - len(variables)
-    except (OSError, ValueError, KeyError, EOFError) as error:
-        raise GanlibError(f"checkpoint {path} is unreadable ({error}); delete it to start "
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else "damaged"
+        raise GanlibError(f"checkpoint {path} is unreadable ({reason}); delete it to start "
                           "over, or use a new --out folder") from None
     mismatched = [variable.path for variable, array in zip(variables, arrays)
                   if tuple(variable.shape) != array.shape]

@@ -110,7 +110,7 @@ def _load_mnist(split):
 def _load_fashion_mnist(split, data_dir):
     if data_dir is not None:
         arrays, source = _read_idx_folder(data_dir), f"the IDX files in {data_dir}"
-    elif os.path.exists(os.path.join(KERAS_CACHE, "fashion-mnist")):
+    elif _keras_cache_loads("fashion_mnist", "fashion-mnist"):
         arrays, source = _keras_loader("fashion_mnist"), "Keras's Fashion-MNIST cache"
     elif os.path.isdir(FASHION_MNIST_DIR):
         arrays = _read_idx_folder(FASHION_MNIST_DIR)
@@ -126,6 +126,17 @@ def _load_fashion_mnist(split, data_dir):
                 "with the four IDX files") from None
     images, labels = _pick_split(arrays, split)
     return ImageData("fashion_mnist", images[..., None], labels, FASHION_CLASS_NAMES, source)
+
+
+def _keras_cache_loads(name, folder):
+    """True when Keras's cache holds the dataset whole (a failed download leaves a folder)."""
+    if not os.path.isdir(os.path.join(KERAS_CACHE, folder)):
+        return False
+    try:
+        _keras_loader(name)
+        return True
+    except Exception:  # an empty or partial cache: Keras would try to download
+        return False
 
 
 def _keras_loader(name):
@@ -155,6 +166,11 @@ def _read_idx_folder(folder):
         pair = []
         for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
             pair.append(read_idx(_find_file(folder, f"{prefix}-{kind}")))
+        images, labels = pair
+        if len(images) != len(labels):
+            raise GanlibError(f"the {prefix} IDX files in {folder} disagree: {len(images):,} "
+                              f"images but {len(labels):,} labels; reinstall the dataset or "
+                              "point --data-dir at matching files")
         arrays.append(tuple(pair))
     return tuple(arrays)
 

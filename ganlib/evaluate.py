@@ -101,9 +101,10 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     try:
-        from ganlib.sample import load_generator, shipped_model_path
+        from ganlib.sample import check_seed, load_generator, shipped_model_path
 
         variant = get_variant(args.variant)
+        check_seed(args.seed)
         if args.num < 2:
             raise GanlibError(f"--num must be at least 2, got {args.num}")
         path = args.model or shipped_model_path(variant.name, args.dataset)

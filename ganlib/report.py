@@ -24,6 +24,10 @@ from ganlib.variants import VARIANTS
 MAX_FCD_OVER_FLOOR = 4.0
 MIN_CONDITIONAL_ACCURACY = {"cdcgan": 0.97, "cgan": 0.90}
 SIDE_BY_SIDE_SEED = 0
+REQUIRED_CARD_KEYS = ("dataset", "epochs", "images_seen", "wall_time_seconds", "latent_dim",
+                      "train_command", "knobs", "training_images", "data_source")
+REQUIRED_METRICS = ("fcd", "fcd_real_floor", "fcd_over_floor", "classifier_score",
+                    "classes_covered", "num_classes_expected", "class_shares", "novelty")
 
 
 def shipped_cards(models_folder):
@@ -36,9 +40,15 @@ def shipped_cards(models_folder):
         except (OSError, ValueError):
             raise GanlibError(f"{path} is not readable JSON; re-ship that model with "
                               "`python -m ganlib.ship RUN_FOLDER`") from None
-        if card.get("variant") in VARIANTS and "metrics" in card:
-            card["stem"] = os.path.splitext(os.path.basename(path))[0]
-            cards.append(card)
+        if not isinstance(card, dict) or card.get("variant") not in VARIANTS:
+            continue  # not a generator's card (a classifier's, say)
+        missing = [key for key in REQUIRED_CARD_KEYS if key not in card] + [
+            f"metrics.{key}" for key in REQUIRED_METRICS if key not in card.get("metrics", {})]
+        if missing:
+            raise GanlibError(f"{path} lacks {', '.join(missing[:3])}; re-ship that model "
+                              "with `python -m ganlib.ship RUN_FOLDER`")
+        card["stem"] = os.path.splitext(os.path.basename(path))[0]
+        cards.append(card)
     if not cards:
         raise GanlibError(f"no shipped generators with metrics in {models_folder}; train one "
                           "and run `python -m ganlib.ship RUN_FOLDER` first")

@@ -11,7 +11,9 @@
 `ganlib.train` runs the training; this module only reads and writes these files.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 
@@ -34,6 +36,36 @@ def run_paths(folder):
         ("card", "generator.json"))}
 
 
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def locked(folder):
+    """Hold the run folder for this process: a second training on it is refused.
+
+    The lock is an operating-system file lock (flock), so it goes away with the process
+    that holds it, however that process ends: a lock left by a killed run is no obstacle.
+    The holder's PID is written into the lock file for the error message.
+    """
+    path = os.path.join(folder, LOCK_FILE)
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise GanlibError(f"{folder} is being trained right now (process {holder}); wait "
+                              "for it to finish, stop it, or choose another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 def config_record(config):
     """The run's options as stored in config.json."""
     record = dataclasses.asdict(config)
@@ -49,8 +81,10 @@ def check_same_run(config_path, config):
         with open(config_path) as file:
             previous = json.load(file)
     except (OSError, ValueError):
-        raise GanlibError(f"{config_path} is unreadable; delete the run folder to start "
-                          "over, or choose a new --out") from None
+        previous = None
+    if not isinstance(previous, dict):  # unreadable, or valid JSON that is not an object
+        raise GanlibError(f"{config_path} is unreadable or not a run's options; delete the "
+                          "run folder to start over, or choose a new --out")
     current = config_record(config)
     for option in FIXED_OPTIONS:
         if previous.get(option) != current[option]:

@@ -11,8 +11,10 @@ card beside it. The same seed always gives the same images.
 
 import argparse
 import json
+import math
 import os
 import sys
+import zipfile
 
 import numpy as np
 
@@ -34,6 +36,9 @@ def load_generator(path):
     if not os.path.isfile(path):
         raise GanlibError(f"no model file at {path}; check the path, or train one with "
                           "`python -m ganlib.train VARIANT --out runs/NAME`")
+    if not zipfile.is_zipfile(path):  # a .keras file is a zip archive
+        raise GanlibError(f"{path} is not a Keras model file (.keras); pass a generator "
+                          "saved by ganlib, e.g. runs/NAME/generator.keras")
     import keras
 
     try:
@@ -42,7 +47,23 @@ def load_generator(path):
         reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
         raise GanlibError(f"cannot load {path}: not a readable Keras model ({reason}); "
                           "re-download or retrain it") from None
+    if not _is_generator(generator):
+        raise GanlibError(f"{path} is a Keras model but not a generator (it takes "
+                          f"{_input_shapes(generator)}); pass a generator saved by ganlib, "
+                          "e.g. runs/NAME/generator.keras")
     return generator, _read_card(path, generator)
+
+
+def _input_shapes(model):
+    return ", ".join(str(tuple(tensor.shape[1:])) for tensor in model.inputs)
+
+
+def _is_generator(model):
+    """A generator maps noise (latent,) [and a label (1,)] to images (H, W, C)."""
+    inputs, outputs = model.inputs, model.outputs
+    return (1 <= len(inputs) <= 2 and len(inputs[0].shape) == 2
+            and all(len(tensor.shape) == 2 for tensor in inputs)
+            and len(outputs) == 1 and len(outputs[0].shape) == 4)
 
 
 def _read_card(model_path, generator):
@@ -64,6 +85,12 @@ def _read_card(model_path, generator):
     if card.get("num_classes") and not card.get("classes"):
         card["classes"] = list(range(card["num_classes"]))
     return card
+
+
+def check_seed(seed):
+    """Refuse a seed that NumPy's and TensorFlow's generators cannot take."""
+    if not 0 <= seed < 2 ** 32:
+        raise GanlibError(f"--seed must be between 0 and {2 ** 32 - 1}, got {seed}")
 
 
 def sample_labels(card, num, label=None):
@@ -134,7 +161,8 @@ def parse_args(argv=None):
     parser.add_argument("--label", type=int, help="class to draw (conditional variants)")
     parser.add_argument("--mean", type=float, default=0.0, help="mean of the noise")
     parser.add_argument("--std", type=float, default=1.0, help="standard deviation of the noise")
-    parser.add_argument("--out", help="output .png or .npy (default VARIANT_samples.png)")
+    parser.add_argument("--out", help="output .png or .npy (default VARIANT_samples.png); "
+                                      "an existing file of that name is replaced")
     return parser.parse_args(argv)
 
 
@@ -145,8 +173,11 @@ def main(argv=None):
         variant = get_variant(args.variant)
         if not 1 <= args.num <= 100_000:
             raise GanlibError(f"--num must be between 1 and 100000, got {args.num}")
-        if args.std < 0:
-            raise GanlibError(f"--std must not be negative, got {args.std}")
+        check_seed(args.seed)
+        if not (math.isfinite(args.std) and args.std >= 0):
+            raise GanlibError(f"--std must be a number of at least 0, got {args.std}")
+        if not math.isfinite(args.mean):
+            raise GanlibError(f"--mean must be a finite number, got {args.mean}")
         path = args.model or shipped_model_path(variant.name, args.dataset)
         if not args.model and not os.path.isfile(path):
             raise GanlibError(

@@ -70,6 +70,9 @@ def main(argv=None):
     parser.add_argument("--note", help="a sentence for the card and the report")
     args = parser.parse_args(argv)
     try:
+        if args.num < 2:
+            raise GanlibError(f"--num must be at least 2 (two real sets give the FCD's "
+                              f"floor), got {args.num}")
         card = ship_run(args.run_folder, args.num, note=args.note)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

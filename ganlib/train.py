@@ -12,7 +12,9 @@ The run folder's files are described in `ganlib.run_folder`. Notebooks call
 import argparse
 import dataclasses
 import os
+import signal
 import sys
+import threading
 import time
 
 from ganlib.data import DATASETS, load_dataset, steps_per_epoch, training_batches
@@ -20,8 +22,13 @@ from ganlib.errors import GanlibError
 from ganlib.files import ensure_writable_folder, remove_partial_writes, write_json
 from ganlib.knobs import OPTIMIZERS, Knobs, knob_fields
 from ganlib.optimizers import OptimizerSettings
-from ganlib.run_folder import (check_same_run, config_record, run_paths, truncate_history, write_card)
+from ganlib.run_folder import (check_same_run, config_record, locked, run_paths,
+                               truncate_history, write_card)
 from ganlib.variants import VARIANTS, get_variant
+
+# Set by SIGTERM (what a scheduler, a container stop or a preempted machine sends): training
+# then stops after the current step with a checkpoint, as if Ctrl-C came at a good moment.
+STOP_REQUESTED = threading.Event()
 
 # Datasets with a shipped classifier: early stopping can watch their FCD.
 CLASSIFIED_DATASETS = ("mnist", "fashion_mnist")
@@ -74,6 +81,8 @@ class TrainConfig:
             if getattr(config, name) < 1:
                 raise GanlibError(f"--{name.replace('_', '-')} must be at least 1, "
                                   f"got {getattr(config, name)}")
+        if not 0 <= config.seed < 2 ** 32:
+            raise GanlibError(f"--seed must be between 0 and {2 ** 32 - 1}, got {config.seed}")
         if config.distribute not in (None, "mirrored"):
             raise GanlibError(f"unknown --distribute '{config.distribute}'; use 'mirrored'")
         config._check_early_stopping()
@@ -105,6 +114,14 @@ def _default(value, default):
     return default if value is None else value
 
 
+class TrainingStopped(Exception):
+    """Training ended early on request (SIGTERM); the checkpoint holds the last step."""
+
+    def __init__(self, step):
+        super().__init__(f"stopped at step {step}")
+        self.step = step
+
+
 @dataclasses.dataclass
 class TrainResult:
     """What a finished run leaves behind."""
@@ -118,8 +135,13 @@ class TrainResult:
 def train(config, extra_callbacks=(), verbose=1):
     """Train (or resume) the run described by `config`; return a `TrainResult`."""
     config = config.resolved()
-    paths = run_paths(config.out)
     ensure_writable_folder(config.out)
+    with locked(config.out):  # one training per run folder at a time
+        return _train_locked(config, extra_callbacks, verbose)
+
+
+def _train_locked(config, extra_callbacks, verbose):
+    paths = run_paths(config.out)
     check_same_run(paths["config"], config)
     remove_partial_writes(config.out)
 
@@ -174,7 +196,8 @@ def train(config, extra_callbacks=(), verbose=1):
                                          knobs.dropout_final_fraction))
     if early_stopping:
         callbacks.append(early_stopping)
-    callbacks += [checkpoint,
+    stop = cb.StopOnRequest(STOP_REQUESTED, checkpoint)
+    callbacks += [checkpoint, stop,
                   cb.SampleGrids(paths["samples"], noise, labels, config.sample_every, columns),
                   cb.HistoryLog(paths["history"], config.sample_every, config.images_per_step),
                   *extra_callbacks]
@@ -195,8 +218,11 @@ def train(config, extra_callbacks=(), verbose=1):
         fit(epoch, epoch + 1, batch)  # finish the interrupted epoch first
         epoch += 1
     stopped_early = bool(early_stopping and early_stopping.stopped)
-    if epoch < config.epochs and guard.failed_at_step is None and not stopped_early:
+    if (epoch < config.epochs and guard.failed_at_step is None and not stopped_early
+            and stop.stopped_at_step is None):
         fit(epoch, config.epochs, 0)
+    if stop.stopped_at_step is not None:
+        raise TrainingStopped(stop.stopped_at_step)
     if guard.failed_at_step is not None:
         kept = (f"the last good checkpoint (step {checkpoint.saved_step}) is kept in "
                 f"{paths['checkpoint']}" if checkpoint_exists(paths["checkpoint"])
@@ -343,7 +369,7 @@ def parse_args(argv=None):
     knobs = Knobs(**{field.name: getattr(args, "knob_" + field.name)
                      for field, _, _ in knob_fields()})
     try:
-        classes = [int(c) for c in args.classes.split(",")] if args.classes else None
+        classes = None if args.classes is None else [int(c) for c in args.classes.split(",")]
     except ValueError:
         raise GanlibError(f"--classes takes comma-separated class ids, e.g. 1,4,7; "
                           f"got '{args.classes}'") from None
@@ -376,6 +402,8 @@ def split_cpu(replicas):
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     started = time.time()
+    STOP_REQUESTED.clear()
+    signal.signal(signal.SIGTERM, lambda signum, frame: STOP_REQUESTED.set())
     try:
         config, cpu_replicas, quiet = parse_args(argv)
         split_cpu(cpu_replicas)
@@ -388,6 +416,10 @@ def main(argv=None):
         print("\ninterrupted: run the same command again to resume from the last checkpoint",
               file=sys.stderr)
         return 130
+    except TrainingStopped as stopped:
+        print(f"terminated: checkpoint written at step {stopped.step}; run the same command "
+              "again to resume", file=sys.stderr)
+        return 128 + signal.SIGTERM
     print(f"[ganlib] done in {time.time() - started:.0f} s")
     return 0
 

@@ -31,6 +31,22 @@ def assert_clean_error(result, *phrases):
     return error_lines[0]
 
 
+def dataset_available(name):
+    """True when this machine can load the dataset (MNIST always: the offline sample)."""
+    from ganlib.data import load_dataset
+    from ganlib.errors import GanlibError
+
+    try:
+        load_dataset(name, "test", limit=1, verbose=False)
+        return True
+    except GanlibError:
+        return False
+
+
+NEEDS_FASHION = ("Fashion-MNIST is not on this machine: install Debian's "
+                 "dataset-fashion-mnist (.ci/run does) or go online once")
+
+
 def small_knobs(**changes):
     """Knobs of a small, fast network: a quarter of the reference widths, 16 latent dims."""
     from ganlib.knobs import Knobs

@@ -75,14 +75,18 @@ def _shipped_generator_cards():
     import glob
     import json
 
-    from conftest import ROOT
+    from conftest import NEEDS_FASHION, ROOT, dataset_available
 
     cards = []
     for path in sorted(glob.glob(f"{ROOT}/trained_models/*.json")):
         with open(path) as file:
             card = json.load(file)
         if "variant" in card:
-            cards.append(pytest.param(card, id=f"{card['variant']}_{card['dataset']}"))
+            marks = [pytest.mark.skipif(card["dataset"] == "fashion_mnist"
+                                        and not dataset_available("fashion_mnist"),
+                                        reason=NEEDS_FASHION)]
+            cards.append(pytest.param(card, id=f"{card['variant']}_{card['dataset']}",
+                                      marks=marks))
     return cards
 
 

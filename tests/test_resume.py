@@ -88,3 +88,46 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path, ru
         assert all(r["gradient_penalty"] > 0 for r in epochs)
         assert max(r["d_labels_swapped"] for r in epochs) > 0
         assert min(min(r["d_updated"], r["g_updated"]) for r in epochs) < 1
+
+
+def test_sigterm_writes_a_checkpoint_at_the_current_step_and_exits_143(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "ganlib.train", "dcgan", "--limit", "256",
+               "--batch-size", "16", "--checkpoint-every", "7", "--out", str(out), *TINY]
+    process = subprocess.Popen([*command, "--epochs", "50"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (_checkpoint_step(out) or 0) >= 7:
+        time.sleep(0.05)
+    time.sleep(0.5)  # a few steps past the periodic checkpoint
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr[-2000:]
+    assert "Traceback" not in stderr
+    step = int(stderr.split("checkpoint written at step ")[1].split(";")[0])
+    assert _checkpoint_step(out) == step and step >= 7  # no finished step was lost
+    assert not os.path.exists(out / "generator.keras")  # the run is not finished
+    # 16 steps per epoch: finish the epoch the stop fell in.
+    resumed = subprocess.run([*command, "--epochs", str(step // 16 + 1)], env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"at step {step}" in resumed.stdout
+
+
+def test_a_second_training_on_the_same_folder_is_refused_until_the_first_dies(tmp_path):
+    from conftest import assert_clean_error, run_module
+
+    out = tmp_path / "run"
+    first = _train(out, "dcgan")
+    deadline = time.time() + 300
+    while time.time() < deadline and _checkpoint_step(out) is None:
+        time.sleep(0.05)
+    second = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, "--out", out)
+    error = assert_clean_error(second, "being trained right now", f"process {first.pid}")
+    assert "choose another --out" in error
+    first.send_signal(signal.SIGKILL)  # its lock dies with it
+    first.wait()
+    third = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, "--out", out)
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert "resuming" in third.stdout

@@ -1,0 +1,136 @@
+"""Damaged files and odd values: one clear line and a non-zero exit, never a traceback."""
+
+import gzip
+import hashlib
+import json
+import shutil
+import struct
+
+import numpy as np
+import pytest
+
+from conftest import TINY, assert_clean_error, run_module
+
+
+@pytest.fixture
+def run_copy(tiny_cgan_run, tmp_path):
+    """A private copy of a finished tiny run, free to damage."""
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_cgan_run, copy)
+    return copy
+
+
+def _resume(run):
+    return run_module("ganlib.train", "cgan", "--out", run, "--classes", "1,4,7", "--limit",
+                      "240", "--epochs", "1", "--batch-size", "40", "--sample-every", "2",
+                      "--checkpoint-every", "3", "--quiet")
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
+def test_a_damaged_checkpoint_is_named_not_a_traceback(run_copy, damage):
+    checkpoint = run_copy / "checkpoint.npz"
+    data = bytearray(checkpoint.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    checkpoint.write_bytes(bytes(data))
+    before = _digest(checkpoint)
+    assert_clean_error(_resume(run_copy), "checkpoint", "unreadable")
+    assert _digest(checkpoint) == before  # left as it was, for the user to inspect
+
+
+def test_a_config_that_is_not_an_object_is_named(run_copy):
+    (run_copy / "config.json").write_text("[]")
+    assert_clean_error(_resume(run_copy), "config.json", "not a run's options")
+
+
+def test_a_damaged_history_line_never_blocks_a_resume(run_copy):
+    history = run_copy / "history.jsonl"
+    good = history.read_text().splitlines()
+    history.write_text("\n".join([good[0], '{"kind": "step", "step": 3, oops}', *good[1:]])
+                       + "\n")
+    result = _resume(run_copy)
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in history.read_text().splitlines()]
+    assert [r["step"] for r in records] == [json.loads(line)["step"] for line in good]
+
+
+@pytest.mark.parametrize("content", [b"", b"just some text\n"])
+def test_a_file_that_is_not_a_keras_model(tmp_path, content):
+    fake = tmp_path / "model.keras"
+    fake.write_bytes(content)
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", fake),
+                       "not a keras model file")
+
+
+def test_a_classifier_is_not_a_generator(tmp_path):
+    from conftest import ROOT
+
+    classifier = f"{ROOT}/trained_models/classifier_mnist.keras"
+    for module in ("ganlib.sample", "ganlib.evaluate"):
+        assert_clean_error(run_module(module, "dcgan", "--model", classifier),
+                           "not a generator")
+
+
+@pytest.mark.parametrize("arguments,phrase", [
+    (["ganlib.sample", "dcgan", "--seed", "-1"], "--seed"),
+    (["ganlib.evaluate", "dcgan", "--seed", "-1"], "--seed"),
+    (["ganlib.sample", "dcgan", "--std", "nan"], "--std"),
+    (["ganlib.sample", "dcgan", "--std", "inf"], "--std"),
+    (["ganlib.sample", "dcgan", "--mean", "nan"], "--mean"),
+    (["ganlib.ship", "runs/none", "--num", "0"], "--num"),
+])
+def test_odd_numbers_are_refused(arguments, phrase, tmp_path):
+    assert_clean_error(run_module(*arguments, cwd=tmp_path), phrase)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_train_refuses_a_negative_seed_and_empty_classes(tmp_path):
+    from ganlib import train
+    from ganlib.errors import GanlibError
+
+    for argv, phrase in ((["dcgan", "--seed", "-1"], "--seed"),
+                         (["dcgan", "--classes", ""], "--classes")):
+        with pytest.raises(GanlibError, match=phrase):
+            train.parse_args([*argv, "--out", str(tmp_path / "r")])[0].resolved()
+    assert_clean_error(run_module("ganlib.train", "dcgan", "--seed", "-1", "--out",
+                                  tmp_path / "r", *TINY), "--seed")
+
+
+def _write_idx(path, array):
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I",
+                                                                      *array.shape)
+    with gzip.open(path, "wb") as file:
+        file.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_files_whose_counts_differ_are_refused(tmp_path):
+    from ganlib.data import load_dataset
+    from ganlib.errors import GanlibError
+
+    rng = np.random.default_rng(0)
+    for prefix, count in (("train", 20), ("t10k", 10)):
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+                   rng.integers(0, 255, (count, 28, 28)))
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
+                   rng.integers(0, 10, count + (3 if prefix == "train" else 0)))
+    with pytest.raises(GanlibError, match="20 images but 23 labels"):
+        load_dataset("fashion_mnist", data_dir=str(tmp_path), verbose=False)
+
+
+def test_report_names_a_card_without_its_metrics(tmp_path):
+    from conftest import ROOT
+
+    models = tmp_path / "models"
+    shutil.copytree(f"{ROOT}/trained_models", models,
+                    ignore=shutil.ignore_patterns("*.keras", "*.gif"))
+    card = json.loads((models / "dcgan_mnist.json").read_text())
+    del card["metrics"]["novelty"]
+    (models / "dcgan_mnist.json").write_text(json.dumps(card))
+    assert_clean_error(run_module("ganlib.report", "--out", tmp_path / "report", "--models",
+                                  models), "dcgan_mnist.json", "metrics.novelty", "re-ship")
