@@ -9,6 +9,10 @@ A checkpoint is one `.npz` file holding, in a fixed order, every variable of
 - the model's own state: its step counter and what the update policy keeps (a boost
   spell in progress).
 
+The previous checkpoint is kept beside the newest (checkpoint.previous.npz): if the newest
+is damaged on disk later (a copy cut short, a bad sector), a resume falls back to the
+previous one with a warning instead of refusing.
+
 Beside the arrays it stores a small JSON `state` (epoch, step, images seen, wall time, and
 the early-stopping record). The shuffling, the noise and the random draws of the tricks
 need no saved RNG state: each is a stateless function of (seed, step).
@@ -43,12 +47,43 @@ def save_checkpoint(path, gan, state):
     def write(temp_path):
         with open(temp_path, "wb") as file:
             np.savez(file, **arrays)
-    atomic_write(path, write, suffix=".npz")
+    atomic_write(path, write, suffix=".npz", keep_previous=previous_path(path))
     return True
 
 
+def previous_path(path):
+    """Where the checkpoint before the newest one is kept."""
+    stem, extension = os.path.splitext(path)
+    return f"{stem}.previous{extension}"
+
+
+class UnreadableCheckpoint(GanlibError):
+    """The checkpoint file is damaged (as opposed to written by another network)."""
+
+
 def load_checkpoint(path, gan):
-    """Restore all training variables from `path` into `gan`; return the saved state."""
+    """Restore the newest readable checkpoint into `gan`; return its saved state.
+
+    A damaged or missing newest checkpoint falls back to the previous one, with a warning.
+    """
+    previous = previous_path(path)
+    try:
+        if not os.path.isfile(path):
+            raise UnreadableCheckpoint(f"checkpoint {path} is missing")
+        return _load(path, gan)
+    except UnreadableCheckpoint as problem:
+        if not os.path.isfile(previous):
+            raise
+        print(f"[ganlib] warning: {problem}; resuming from the previous checkpoint "
+              f"{previous} instead")
+        try:
+            return _load(previous, gan)
+        except UnreadableCheckpoint:
+            raise GanlibError(f"checkpoints {path} and {previous} are both unreadable; "
+                              "delete them to start over, or use a new --out folder") from None
+
+
+def _load(path, gan):
     variables = training_variables(gan)
     try:
         with np.load(path) as stored:
@@ -57,8 +92,8 @@ def load_checkpoint(path, gan):
             extra = len(stored.files) - 1 - len(variables)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else "damaged"
-        raise GanlibError(f"checkpoint {path} is unreadable ({reason}); delete it to start "
-                          "over, or use a new --out folder") from None
+        raise UnreadableCheckpoint(f"checkpoint {path} is unreadable ({reason}); delete it "
+                                   "to start over, or use a new --out folder") from None
     mismatched = [variable.path for variable, array in zip(variables, arrays)
                   if tuple(variable.shape) != array.shape]
     if extra or mismatched:
@@ -71,5 +106,5 @@ def load_checkpoint(path, gan):
 
 
 def checkpoint_exists(path):
-    """True when a checkpoint file is present at `path`."""
-    return os.path.isfile(path)
+    """True when a checkpoint (the newest or the previous one) is present for `path`."""
+    return os.path.isfile(path) or os.path.isfile(previous_path(path))

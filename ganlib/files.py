@@ -13,8 +13,12 @@ from ganlib.errors import GanlibError
 TEMP_PREFIX = ".tmp-"  # a file named so is an unfinished write
 
 
-def atomic_write(path, write, suffix=""):
-    """Call `write(temp_path)` and move the result to `path` only once it is complete."""
+def atomic_write(path, write, suffix="", keep_previous=None):
+    """Call `write(temp_path)` and move the result to `path` only once it is complete.
+
+    With `keep_previous`, the file being replaced is first renamed to that path, so the
+    last two versions survive (a checkpoint damaged later on disk has a fallback).
+    """
     folder = os.path.dirname(os.path.abspath(path))
     temp_path = None
     try:
@@ -25,6 +29,8 @@ def atomic_write(path, write, suffix=""):
             os.fsync(written.fileno())
         # mkstemp makes private (0600) files; give the result the usual permissions.
         os.chmod(temp_path, 0o666 & ~_current_umask())
+        if keep_previous and os.path.exists(path):
+            os.replace(path, keep_previous)
         os.replace(temp_path, path)
     except OSError as error:
         raise GanlibError(f"cannot write {path}: {error.strerror or error}; free some space "

@@ -2,6 +2,7 @@
 
     config.json        the options of the run (a resumed run must match the fixed ones)
     checkpoint.npz     all training state, every --checkpoint-every steps and each epoch end
+                       (checkpoint.previous.npz: the one before, a fallback if it is damaged)
     history.jsonl      losses and D scores over training
     samples/           a grid from one fixed latent batch every --sample-every steps
     progress.gif       those grids as an animation

@@ -30,18 +30,37 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
-def test_a_damaged_checkpoint_is_named_not_a_traceback(run_copy, damage):
-    checkpoint = run_copy / "checkpoint.npz"
-    data = bytearray(checkpoint.read_bytes())
-    if damage == "truncated":
+def _damage(path, how):
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
         data = data[: len(data) // 2]
     else:
         data[len(data) // 2] ^= 0xFF
-    checkpoint.write_bytes(bytes(data))
-    before = _digest(checkpoint)
-    assert_clean_error(_resume(run_copy), "checkpoint", "unreadable")
-    assert _digest(checkpoint) == before  # left as it was, for the user to inspect
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
+def test_a_damaged_checkpoint_falls_back_to_the_previous_one(run_copy, damage):
+    import numpy as np
+
+    checkpoint, previous = run_copy / "checkpoint.npz", run_copy / "checkpoint.previous.npz"
+    with np.load(previous) as stored:  # the run kept the checkpoint before its last one
+        previous_step = json.loads(str(stored["state"]))["step"]
+    _damage(checkpoint, damage)
+    result = _resume(run_copy)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "warning: checkpoint" in result.stdout and "unreadable" in result.stdout
+    assert f"resuming {run_copy} at step {previous_step}" in result.stdout
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
+def test_two_damaged_checkpoints_are_named_not_a_traceback(run_copy, damage):
+    checkpoint, previous = run_copy / "checkpoint.npz", run_copy / "checkpoint.previous.npz"
+    _damage(checkpoint, damage)
+    _damage(previous, damage)
+    before = _digest(checkpoint), _digest(previous)
+    assert_clean_error(_resume(run_copy), "both unreadable")
+    assert (_digest(checkpoint), _digest(previous)) == before  # left for the user to inspect
 
 
 def test_a_config_that_is_not_an_object_is_named(run_copy):
