@@ -103,15 +103,18 @@ class Knobs:
     def _range_checks(self):
         unit = lambda value: value is not None and 0 <= value < 1  # noqa: E731
         return [
-            ("latent-dim", self.latent_dim >= 1, "at least 1"),
+            # Upper bounds keep a typo from asking for more memory than any machine has.
+            ("latent-dim", 1 <= self.latent_dim <= 10_000, "between 1 and 10000"),
             # At least one channel in every layer: 1/64 is the smallest width that has one.
-            ("g-filters", _finite(self.g_filters) and self.g_filters >= 1 / 64, "at least 1/64"),
-            ("d-filters", _finite(self.d_filters) and self.d_filters >= 1 / 64, "at least 1/64"),
-            ("g-extra-conv", self.g_extra_conv >= 0, "0 or more"),
-            ("d-extra-dense", self.d_extra_dense >= 0, "0 or more"),
+            ("g-filters", _finite(self.g_filters) and 1 / 64 <= self.g_filters <= 16,
+             "between 1/64 and 16"),
+            ("d-filters", _finite(self.d_filters) and 1 / 64 <= self.d_filters <= 16,
+             "between 1/64 and 16"),
+            ("g-extra-conv", 0 <= self.g_extra_conv <= 6, "between 0 and 6"),
+            ("d-extra-dense", 0 <= self.d_extra_dense <= 10, "between 0 and 10"),
             ("d-dropout", unit(self.d_dropout), "in [0, 1)"),
-            ("minibatch-kernels", self.minibatch_kernels >= 1, "at least 1"),
-            ("minibatch-kernel-dim", self.minibatch_kernel_dim >= 1, "at least 1"),
+            ("minibatch-kernels", 1 <= self.minibatch_kernels <= 1000, "between 1 and 1000"),
+            ("minibatch-kernel-dim", 1 <= self.minibatch_kernel_dim <= 100, "between 1 and 100"),
             ("loss", self.loss in LOSSES, " or ".join(LOSSES)),
             ("generator-loss", self.generator_loss in GENERATOR_LOSSES,
              " or ".join(GENERATOR_LOSSES)),
@@ -121,8 +124,8 @@ class Knobs:
              "0 or more"),
             ("weight-clip", _finite(self.weight_clip) and self.weight_clip >= 0,
              "positive (or 0 for no clipping)"),
-            ("critic-steps", self.critic_steps is not None and self.critic_steps >= 1,
-             "at least 1"),
+            ("critic-steps", self.critic_steps is not None and 1 <= self.critic_steps <= 100,
+             "between 1 and 100"),
             ("update", self.update in UPDATES, " or ".join(UPDATES)),
             ("policy", self.policy in POLICIES, " or ".join(POLICIES)),
             ("monitor-ratio", _finite(self.monitor_ratio) and self.monitor_ratio > 0, "positive"),

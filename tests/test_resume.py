@@ -131,3 +131,29 @@ def test_a_second_training_on_the_same_folder_is_refused_until_the_first_dies(tm
     third = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, "--out", out)
     assert third.returncode == 0, third.stderr[-2000:]
     assert "resuming" in third.stdout
+
+
+def test_a_kill_at_any_moment_loses_less_than_one_checkpoint_interval(tmp_path):
+    """Grids are written after the checkpoint of their step, so after a kill the newest grid
+    is never a whole interval past the checkpoint: at most `every - 1` steps are redone."""
+    import random
+
+    out, every = tmp_path / "run", 3
+    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "ganlib.train", "dcgan", "--limit", "256", "--epochs", "40",
+               "--batch-size", "16", "--checkpoint-every", str(every), "--sample-every", "1",
+               "--out", str(out), *TINY]
+    rng = random.Random(7)
+    for _ in range(3):
+        start = _checkpoint_step(out) or 0
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        while time.time() < deadline and (_checkpoint_step(out) or 0) <= start:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.5))  # anywhere: mid-step, mid-write, mid-grid
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        grids = [int(name.name[5:12]) for name in (out / "samples").glob("step_*.png")]
+        saved = _checkpoint_step(out)
+        assert saved is not None and max(grids) - saved < every, (max(grids), saved)
