@@ -153,3 +153,22 @@ def test_report_names_a_card_without_its_metrics(tmp_path):
     (models / "dcgan_mnist.json").write_text(json.dumps(card))
     assert_clean_error(run_module("ganlib.report", "--out", tmp_path / "report", "--models",
                                   models), "dcgan_mnist.json", "metrics.novelty", "re-ship")
+
+
+def test_fashion_mnist_missing_everywhere_is_one_clear_line(tmp_path, monkeypatch):
+    """No Debian package and only the empty folder a failed Keras download leaves behind."""
+    from ganlib import data
+    from ganlib.errors import GanlibError
+
+    (tmp_path / "keras" / "fashion-mnist").mkdir(parents=True)
+    monkeypatch.setattr(data, "KERAS_CACHE", str(tmp_path / "keras"))
+    monkeypatch.setattr(data, "FASHION_MNIST_DIR", str(tmp_path / "not-installed"))
+    try:  # Keras really tries its download: offline (as here and in CI) it fails
+        data.load_dataset("fashion_mnist", verbose=False)
+    except GanlibError as error:
+        message = str(error)
+    else:
+        pytest.skip("this machine is online: Keras downloaded Fashion-MNIST")
+    assert "apt-get install dataset-fashion-mnist" in message and "--data-dir" in message
+    assert "\n" not in message
+
