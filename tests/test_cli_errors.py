@@ -26,7 +26,14 @@ def test_missing_and_corrupt_model_files(tmp_path):
                        "no model file")
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"PK\x03\x04 definitely not a whole zip archive")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", corrupt), "cannot load")
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", corrupt),
+                       "not a keras model file")
+    import zipfile
+
+    foreign = tmp_path / "foreign.keras"  # a whole zip archive, but not a Keras model
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", foreign), "cannot load")
 
 
 def test_variant_without_a_shipped_model_points_at_the_train_command():
