@@ -107,7 +107,7 @@ BAD_TRICKS = [
     (["dcgan", "--label-flip", "1"], "--label-flip", "[0, 1)"),
     (["dcgan", "--label-flip", "-0.1"], "--label-flip"),
     (["dcgan", "--label-flip", "nan"], "--label-flip"),
-    (["wgan", "--critic-steps", "0"], "--critic-steps", "at least 1"),
+    (["wgan", "--critic-steps", "0"], "--critic-steps", "between 1 and 100"),
     (["wgan", "--weight-clip", "-0.01"], "--weight-clip"),
     (["wgan", "--weight-clip", "0"], "lipschitz", "--weight-clip"),
     (["wgan_gp", "--gradient-penalty", "-1"], "--gradient-penalty", "0 or more"),
