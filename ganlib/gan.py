@@ -191,7 +191,8 @@ class GAN(keras.Model):
             d_loss, penalty = self._discriminator_loss(
                 real_images, fake_images, labels, real_logits, fake_logits, plan, step, draw)
         # `monitored` compares D's loss with G's at this same point of the game.
-        g_loss = self.loss_function.generator_loss(fake_logits)
+        g_loss = (self.loss_function.generator_loss(fake_logits)
+                  if self.policy.reads_losses else None)
         d_gate = self.policy.discriminator_gate(plan, d_loss, g_loss)
         self._apply(self.d_optimizer, tape, d_loss, self.discriminator,
                     self.d_learning_rate, d_gate)

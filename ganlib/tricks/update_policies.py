@@ -40,6 +40,7 @@ class AlwaysUpdate:
     """Both networks update every step, except while D sleeps (if asked to)."""
 
     name = "always"
+    reads_losses = False  # only `monitored` needs G's loss at each D update
 
     def __init__(self, sleep_steps=0, sleep_period=0):
         self.sleep_steps = int(sleep_steps)
@@ -74,6 +75,7 @@ class MonitoredUpdate(AlwaysUpdate):
     """D updates only while D_loss > ratio x G_loss."""
 
     name = "monitored"
+    reads_losses = True
 
     def __init__(self, ratio=0.8, **sleep):
         super().__init__(**sleep)
