@@ -5,6 +5,8 @@
 - `StopOnRequest`: a clean stop after the current step, with a checkpoint (SIGTERM).
 - `SampleGrids`: a sample grid from one fixed latent batch every N steps (GIF frames).
 - `HistoryLog`: losses and D scores appended to a JSON-lines file (survives resumes).
+- `GeneratorSnapshots`: the generator (with its card) every N steps, to sample any of them.
+- `NotifyCommand`: runs a user's command at each epoch's end (phone messages, dashboards).
 
 The tricks bring their own callbacks (`ganlib.tricks.scheduled_dropout.DropoutSchedule`,
 `ganlib.tricks.early_stopping.EarlyStopping`).
@@ -17,6 +19,8 @@ in which a tricks policy rested the generator.
 import json
 import math
 import os
+import signal
+import subprocess
 import time
 
 import keras
@@ -24,6 +28,7 @@ import numpy as np
 
 from ganlib import viz
 from ganlib.checkpoints import save_checkpoint
+from ganlib.files import atomic_write
 
 LOSS_KEYS = ("d_loss", "g_loss")
 
@@ -180,6 +185,93 @@ class HistoryLog(keras.callbacks.Callback):
         record.update({key: float(value) for key, value in (logs or {}).items()})
         with open(self.path, "a") as file:
             file.write(json.dumps(record) + "\n")
+
+
+class GeneratorSnapshots(keras.callbacks.Callback):
+    """Every `every_steps` steps, save the generator as generators/step_NNNNNNN.keras.
+
+    Each snapshot gets a card beside it (`write_card(path, step)`), so
+    `python -m ganlib.sample --model RUN --step S` can load it like any generator.
+    """
+
+    def __init__(self, paths_for_step, every_steps, write_card):
+        super().__init__()
+        self.paths_for_step = paths_for_step  # step -> (model path, card path)
+        self.every_steps = every_steps
+        self.write_card = write_card
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = global_step(self.model)
+        if step % self.every_steps == 0:
+            model_path, card_path = self.paths_for_step(step)
+            if not os.path.exists(model_path):
+                os.makedirs(os.path.dirname(model_path), exist_ok=True)
+                atomic_write(model_path, self.model.generator.save, suffix=".keras")
+                self.write_card(card_path, step)
+
+
+class NotifyCommand(keras.callbacks.Callback):
+    """Run a shell command at the end of each epoch, with the progress in its environment.
+
+    The command sees GANLIB_EPOCH, GANLIB_EPOCHS, GANLIB_STEP, GANLIB_D_LOSS, GANLIB_G_LOSS,
+    GANLIB_RUN (the run folder) and GANLIB_GRID (the newest sample grid), so any messenger's
+    command-line client can send them on. A failing or hanging command (cut off after
+    `timeout` seconds) is reported once and never stops training.
+    """
+
+    def __init__(self, command, timeout, run_folder, samples_folder, epochs):
+        super().__init__()
+        self.command, self.timeout = command, timeout
+        self.run_folder, self.samples_folder = run_folder, samples_folder
+        self.epochs = epochs
+        self.failures = 0
+
+    def environment(self, epoch, logs):
+        """The variables the command is given."""
+        frames = SampleGrids.saved_frames(self.samples_folder)
+        logs = logs or {}
+        return {**os.environ, "GANLIB_EPOCH": str(epoch + 1), "GANLIB_EPOCHS": str(self.epochs),
+                "GANLIB_STEP": str(global_step(self.model)),
+                "GANLIB_D_LOSS": f"{float(logs.get('d_loss', math.nan)):.4f}",
+                "GANLIB_G_LOSS": f"{float(logs.get('g_loss', math.nan)):.4f}",
+                "GANLIB_RUN": os.path.abspath(self.run_folder),
+                "GANLIB_GRID": os.path.abspath(frames[-1]) if frames else ""}
+
+    def on_epoch_end(self, epoch, logs=None):
+        problem = self.run(self.environment(epoch, logs))
+        if problem:
+            self.failures += 1
+            if self.failures == 1:
+                print(f"\n[ganlib] warning: --notify-command {problem} (epoch {epoch + 1}); "
+                      "training goes on, and further failures are only counted")
+
+    def run(self, environment):
+        """Run the command once; return what went wrong, or None."""
+        try:
+            # Its own process group, so a timeout also stops whatever the command started.
+            process = subprocess.Popen(self.command, shell=True, env=environment,
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as error:
+            return f"could not start ({error.strerror or error})"
+        try:
+            _, errors = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return f"did not finish within {self.timeout:g} s and was stopped"
+        if process.returncode:
+            return f"exited with {process.returncode}: {_last_line(errors) or 'no message'}"
+        return None
+
+    def on_train_end(self, logs=None):
+        if self.failures > 1:
+            print(f"[ganlib] warning: --notify-command failed at {self.failures} epoch ends")
+
+
+def _last_line(data):
+    lines = data.decode(errors="replace").strip().splitlines()
+    return lines[-1][:200] if lines else ""
 
 
 def read_history(path, up_to_step=None):

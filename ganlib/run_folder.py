@@ -8,6 +8,8 @@
     progress.gif       those grids as an animation
     best_generator.npz the best generator so far (only with early stopping)
     generator.keras    the trained generator, with generator.json (its card) beside it
+    discriminator.keras the discriminator at the end of training (to plot its verdicts)
+    generators/        step_NNNNNNN.keras snapshots (with --save-generator-every)
 
 `ganlib.train` runs the training; this module only reads and writes these files.
 """
@@ -34,7 +36,8 @@ def run_paths(folder):
         ("config", "config.json"), ("checkpoint", "checkpoint.npz"),
         ("history", "history.jsonl"), ("samples", "samples"), ("gif", "progress.gif"),
         ("best", "best_generator.npz"), ("generator", "generator.keras"),
-        ("card", "generator.json"))}
+        ("card", "generator.json"), ("discriminator", "discriminator.keras"),
+        ("snapshots", "generators"))}
 
 
 LOCK_FILE = ".lock"

@@ -3,7 +3,12 @@
     python -m ganlib.sample dcgan                         # 64 digits -> dcgan_samples.png
     python -m ganlib.sample cdcgan --label 3 --num 16 --out threes.png
     python -m ganlib.sample dcgan --seed 1 --out samples.npy   # uint8 array (N, H, W)
-    python -m ganlib.sample dcgan --model runs/dcgan/generator.keras
+    python -m ganlib.sample dcgan --out samples.gif            # one frame per sample
+    python -m ganlib.sample dcgan --model runs/dcgan           # a run's final generator
+    python -m ganlib.sample dcgan --model runs/dcgan --step 1200   # a snapshot of that run
+    python -m ganlib.sample dcgan --z-set 3=2.5,7=-1.0 --seed 4    # fix chosen coordinates of z
+    python -m ganlib.sample dcgan --sweep 3=-3:3:9                 # one row per value of z[3]
+    python -m ganlib.sample dcgan --model runs/dcgan --discriminator-plot d.png
 
 Shipped generators live in `trained_models/` as VARIANT_DATASET.keras, each with a JSON
 card beside it. The same seed always gives the same images.
@@ -52,6 +57,57 @@ def load_generator(path):
                           f"{_input_shapes(generator)}); pass a generator saved by ganlib, "
                           "e.g. runs/NAME/generator.keras")
     return generator, _read_card(path, generator)
+
+
+SNAPSHOTS = "generators"  # a run folder's generator snapshots: step_NNNNNNN.keras
+
+
+def snapshot_path(run_folder, step):
+    """Where a run keeps its generator snapshot of `step`."""
+    return os.path.join(run_folder, SNAPSHOTS, f"step_{step:07d}.keras")
+
+
+def snapshot_steps(run_folder):
+    """The steps at which a run saved a generator snapshot, in order."""
+    folder = os.path.join(run_folder, SNAPSHOTS)
+    if not os.path.isdir(folder):
+        return []
+    steps = []
+    for name in os.listdir(folder):
+        stem, extension = os.path.splitext(name)
+        if extension == ".keras" and stem.startswith("step_") and stem[5:].isdigit():
+            steps.append(int(stem[5:]))
+    return sorted(steps)
+
+
+def model_path(model, step=None):
+    """The generator file meant by --model (a file or a run folder) and --step."""
+    if model is None or not os.path.isdir(model):
+        if step is not None:
+            raise GanlibError("--step picks a snapshot inside a run folder; pass it with "
+                              "--model runs/NAME")
+        return model
+    if step is None:
+        path = os.path.join(model, "generator.keras")
+        if not os.path.isfile(path):
+            steps = snapshot_steps(model)
+            hint = (f"or pass --step (snapshots up to step {steps[-1]})" if steps
+                    else "or pass a generator .keras file")
+            raise GanlibError(f"{model} has no final generator yet (its training has not "
+                              f"finished); resume it with the same train command, {hint}")
+        return path
+    steps = snapshot_steps(model)
+    if not steps:
+        raise GanlibError(f"{model} has no generator snapshots; train with "
+                          "--save-generator-every N to keep them, or drop --step")
+    if step > steps[-1]:
+        raise GanlibError(f"--step {step} is past the last snapshot of {model} (step "
+                          f"{steps[-1]}); choose a step up to {steps[-1]}, or drop --step for "
+                          "the final generator")
+    if step < steps[0]:
+        raise GanlibError(f"no snapshot of {model} at or before step {step}; the first is "
+                          f"at step {steps[0]}")
+    return snapshot_path(model, max(s for s in steps if s <= step))
 
 
 def _input_shapes(model):
@@ -115,6 +171,74 @@ def latent_noise(num, latent_dim, seed=0, mean=0.0, std=1.0):
     return (mean + std * rng.standard_normal((num, latent_dim))).astype(np.float32)
 
 
+def parse_z_set(text):
+    """'3=2.5,7=-1' -> {3: 2.5, 7: -1.0}: latent coordinates to fix."""
+    assignments = {}
+    for part in text.split(","):
+        index, value = _index_and_value(part, "--z-set", "3=2.5,7=-1.0")
+        assignments[index] = _finite(value, part, "--z-set")
+    return assignments
+
+
+def parse_sweep(text):
+    """'3=-3:3:9' -> (3, array of 9 values from -3 to 3): one latent coordinate to sweep."""
+    index, value = _index_and_value(text, "--sweep", "3=-3:3:9")
+    parts = value.split(":")
+    if len(parts) != 3:
+        raise GanlibError(f"--sweep takes INDEX=START:STOP:POINTS, e.g. 3=-3:3:9; got '{text}'")
+    start, stop = (_finite(part, text, "--sweep") for part in parts[:2])
+    try:
+        points = int(parts[2])
+    except ValueError:
+        points = 0
+    if not 1 <= points <= 100:
+        raise GanlibError(f"--sweep needs between 1 and 100 points, got '{parts[2]}' in '{text}'")
+    return index, np.linspace(start, stop, points, dtype=np.float32)
+
+
+def _index_and_value(part, option, example):
+    index, equals, value = part.partition("=")
+    if not equals or not index.strip().isdigit():
+        raise GanlibError(f"{option} takes INDEX=VALUE with a latent coordinate index, e.g. "
+                          f"{example}; got '{part}'")
+    return int(index), value
+
+
+def _finite(text, part, option):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise GanlibError(f"{option}: '{text}' in '{part}' is not a finite number")
+    return value
+
+
+def check_latent_indices(indices, latent_dim, option):
+    """Refuse a latent coordinate the generator does not have."""
+    for index in indices:
+        if index >= latent_dim:
+            raise GanlibError(f"{option}: coordinate {index} does not exist; this generator's "
+                              f"latent vector has {latent_dim} (indices 0..{latent_dim - 1})")
+
+
+def edit_latent(noise, z_set=None, sweep=None):
+    """Fix coordinates of z (`z_set`), then repeat the batch once per sweep value.
+
+    With a sweep, row r of the result is the whole batch with z[index] = values[r], so a
+    grid with one column per latent vector shows what that one coordinate does.
+    """
+    noise = noise.copy()
+    for index, value in (z_set or {}).items():
+        noise[:, index] = value
+    if sweep is None:
+        return noise
+    index, values = sweep
+    rows = np.repeat(noise[None], len(values), axis=0)
+    rows[:, :, index] = values[:, None]
+    return rows.reshape(-1, noise.shape[1])
+
+
 def generate_images(generator, noise, labels=None, batch_size=256):
     """Run the generator in inference mode; returns float images in [-1, 1]."""
     batches = []
@@ -126,14 +250,17 @@ def generate_images(generator, noise, labels=None, batch_size=256):
     return np.concatenate(batches)
 
 
-def check_output_path(out):
-    """Refuse an output name that is neither a .png grid nor a .npy array."""
-    if os.path.splitext(out)[1].lower() not in (".png", ".npy"):
-        raise GanlibError(f"--out must end in .png (a grid) or .npy (an array), got '{out}'")
+def check_output_path(out, option="--out", kinds=(".png", ".npy", ".gif")):
+    """Refuse an output name of a kind we do not write."""
+    if os.path.splitext(out)[1].lower() not in kinds:
+        meanings = {".png": ".png (a grid)", ".npy": ".npy (an array)",
+                    ".gif": ".gif (one frame per image)"}
+        raise GanlibError(f"{option} must end in {' or '.join(meanings[k] for k in kinds)}, "
+                          f"got '{out}'")
 
 
 def save_samples(images, out, columns=8):
-    """Write images as a PNG grid or as a uint8 .npy array (N, H, W) or (N, H, W, 3)."""
+    """Write images as a PNG grid, a GIF (one frame each) or a uint8 .npy array."""
     from ganlib import viz
     from ganlib.files import atomic_write, ensure_writable_folder
 
@@ -144,9 +271,72 @@ def save_samples(images, out, columns=8):
         pixels = pixels[..., 0]
     if out.lower().endswith(".png"):
         viz.save_png(out, viz.image_grid(pixels, columns), scale=2)
+    elif out.lower().endswith(".gif"):
+        viz.save_image_gif(pixels, out)
     else:
         atomic_write(out, lambda temp_path: np.save(open(temp_path, "wb"), pixels),
                      suffix=".npy")
+
+
+def discriminator_path(generator_path):
+    """Where the discriminator trained with a generator is kept.
+
+    A run keeps it as discriminator.keras in the run folder (for the final generator and
+    its snapshots alike); a shipped VARIANT_DATASET.keras has VARIANT_DATASET.discriminator.keras.
+    """
+    folder, name = os.path.split(os.path.abspath(generator_path))
+    if name == "generator.keras":
+        return os.path.join(folder, "discriminator.keras")
+    if os.path.basename(folder) == SNAPSHOTS:
+        return os.path.join(os.path.dirname(folder), "discriminator.keras")
+    return os.path.splitext(generator_path)[0] + ".discriminator.keras"
+
+
+def load_discriminator(path):
+    """Load a discriminator saved by ganlib (its custom layers registered first)."""
+    if not os.path.isfile(path) or not zipfile.is_zipfile(path):
+        raise GanlibError(f"no discriminator at {path}; ganlib.train saves discriminator.keras "
+                          "in the run folder when a run finishes: pass --model runs/NAME")
+    import keras
+
+    # A discriminator may hold ganlib's own layers; importing them registers them.
+    import ganlib.tricks.minibatch_discrimination  # noqa: F401
+    import ganlib.tricks.scheduled_dropout  # noqa: F401
+    import ganlib.tricks.weight_clipping  # noqa: F401
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        raise GanlibError(f"cannot load {path}: not a readable Keras model ({reason}); "
+                          "retrain the run to write it again") from None
+
+
+def discriminator_scores(discriminator, images, labels, card):
+    """D's verdict per image: P(real) for a BCE discriminator, the raw score otherwise."""
+    inputs = images if labels is None else [images, labels]
+    logits = np.asarray(discriminator(inputs, training=False)).reshape(-1)
+    if card.get("knobs", {}).get("loss", "bce") == "bce":
+        return 1 / (1 + np.exp(-logits)), "P(real)"
+    return logits, "critic score (higher = more real)"
+
+
+def plot_discriminator(path, discriminator, images, labels, card, seed):
+    """Save the discriminator plot: its scores on `images` and on as many real images."""
+    from ganlib import viz
+    from ganlib.data import load_dataset, to_unit_range
+
+    real = load_dataset(card.get("dataset", "mnist"), "train", card.get("classes"),
+                        verbose=False)
+    pick = np.random.default_rng(seed).choice(len(real), len(images),
+                                              replace=len(images) > len(real))
+    real_labels = real.labels[pick].reshape(-1, 1).astype(np.int32) if labels is not None else None
+    fake_scores, score_name = discriminator_scores(discriminator, images, labels, card)
+    real_scores, _ = discriminator_scores(discriminator, to_unit_range(real.images[pick]),
+                                          real_labels, card)
+    pixels = to_uint8(images)
+    viz.save_discriminator_plot(path, pixels[..., 0] if pixels.shape[-1] == 1 else pixels,
+                                fake_scores, real_scores, score_name)
 
 
 def parse_args(argv=None):
@@ -155,14 +345,26 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variant", help=f"one of: {', '.join(VARIANTS)} (any case)")
     parser.add_argument("--dataset", default="mnist", help="which shipped model (default mnist)")
-    parser.add_argument("--model", help="a generator .keras file instead of the shipped one")
-    parser.add_argument("--num", type=int, default=64, help="how many images (default 64)")
+    parser.add_argument("--model", help="a generator .keras file, or a run folder (its final "
+                                        "generator) instead of the shipped one")
+    parser.add_argument("--step", type=int, help="with --model runs/NAME: the generator "
+                                                 "snapshot at (or nearest before) this step")
+    parser.add_argument("--num", type=int, help="how many images (default 64; with --sweep, "
+                                                "how many latent vectors, default 8)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--label", type=int, help="class to draw (conditional variants)")
     parser.add_argument("--mean", type=float, default=0.0, help="mean of the noise")
     parser.add_argument("--std", type=float, default=1.0, help="standard deviation of the noise")
-    parser.add_argument("--out", help="output .png or .npy (default VARIANT_samples.png); "
-                                      "an existing file of that name is replaced")
+    parser.add_argument("--z-set", help="fix coordinates of every latent vector, e.g. "
+                                        "3=2.5,7=-1.0")
+    parser.add_argument("--sweep", help="INDEX=START:STOP:POINTS, e.g. 3=-3:3:9: one row per "
+                                        "value of that latent coordinate")
+    parser.add_argument("--discriminator-plot", metavar="PNG",
+                        help="also plot the discriminator's score on each image (and on real "
+                             "ones) into this .png; needs a run's discriminator.keras")
+    parser.add_argument("--out", help="output .png grid, .gif (one frame per image) or .npy "
+                                      "array (default VARIANT_samples.png); an existing file "
+                                      "of that name is replaced")
     return parser.parse_args(argv)
 
 
@@ -171,31 +373,53 @@ def main(argv=None):
     try:
         args = parse_args(argv)
         variant = get_variant(args.variant)
-        if not 1 <= args.num <= 100_000:
-            raise GanlibError(f"--num must be between 1 and 100000, got {args.num}")
+        num = args.num if args.num is not None else (8 if args.sweep else 64)
+        if not 1 <= num <= 100_000:
+            raise GanlibError(f"--num must be between 1 and 100000, got {num}")
         check_seed(args.seed)
         if not (math.isfinite(args.std) and args.std >= 0):
             raise GanlibError(f"--std must be a number of at least 0, got {args.std}")
         if not math.isfinite(args.mean):
             raise GanlibError(f"--mean must be a finite number, got {args.mean}")
-        path = args.model or shipped_model_path(variant.name, args.dataset)
+        z_set = parse_z_set(args.z_set) if args.z_set is not None else None
+        sweep = parse_sweep(args.sweep) if args.sweep is not None else None
+        path = model_path(args.model, args.step) or shipped_model_path(variant.name, args.dataset)
         if not args.model and not os.path.isfile(path):
             raise GanlibError(
                 f"no shipped {variant.name} generator for {args.dataset} ({path}); train one "
                 f"with `python -m ganlib.train {variant.name} --dataset {args.dataset} --out "
-                f"runs/{variant.name}` and pass --model runs/{variant.name}/generator.keras")
+                f"runs/{variant.name}` and pass --model runs/{variant.name}")
         out = args.out or f"{variant.name}_samples.png"
         check_output_path(out)  # before loading the model: fail fast
+        if args.discriminator_plot:
+            check_output_path(args.discriminator_plot, "--discriminator-plot", (".png",))
         generator, card = load_generator(path)
-        labels = sample_labels(card, args.num, args.label)
-        noise = latent_noise(args.num, card["latent_dim"], args.seed, args.mean, args.std)
+        check_latent_indices(list(z_set or {}) + ([sweep[0]] if sweep else []),
+                             card["latent_dim"], "--z-set/--sweep")
+        noise = edit_latent(latent_noise(num, card["latent_dim"], args.seed, args.mean,
+                                         args.std), z_set, sweep)
+        labels = sample_labels(card, len(noise), args.label)
+        if sweep is not None and labels is not None:
+            labels = np.tile(sample_labels(card, num, args.label), (len(sweep[1]), 1))
+        discriminator = (load_discriminator(discriminator_path(path))
+                         if args.discriminator_plot else None)
         images = generate_images(generator, noise, labels)
-        columns = len(card["classes"]) if labels is not None and args.label is None else 8
+        if sweep is not None:
+            columns = num
+        elif labels is not None and args.label is None:
+            columns = len(card["classes"])
+        else:
+            columns = 8
         save_samples(images, out, columns)
+        if discriminator is not None:
+            plot_discriminator(args.discriminator_plot, discriminator, images, labels, card,
+                               args.seed)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {args.num} {variant.name} samples to {os.path.abspath(out)}")
+    print(f"wrote {len(images)} {variant.name} samples to {os.path.abspath(out)}")
+    if args.discriminator_plot:
+        print(f"wrote the discriminator's scores to {os.path.abspath(args.discriminator_plot)}")
     return 0
 
 

@@ -4,9 +4,10 @@
 
 Writes trained_models/VARIANT_DATASET.keras, its JSON card (the run's card plus the
 evaluation at N = 1000 under "metrics"), VARIANT_DATASET.png (64 samples, seed 0) and
-VARIANT_DATASET.gif (the run's training progress) and VARIANT_DATASET.history.jsonl (its
-losses, for the report's curves). Only the generator is shipped: the discriminator and the
-optimizer state stay in the run folder.
+VARIANT_DATASET.gif (the run's training progress), VARIANT_DATASET.history.jsonl (its
+losses, for the report's curves) and VARIANT_DATASET.discriminator.keras (for
+`python -m ganlib.sample VARIANT --discriminator-plot d.png`). The optimizer state and the
+checkpoints stay in the run folder.
 
     python -m ganlib.ship runs/vanilla-mnist --note "FCD bar not reached after 300 epochs"
 
@@ -50,6 +51,9 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     if os.path.isfile(paths["gif"]):
         gif = thinned_gif(paths["gif"], MAX_GIF_FRAMES)  # a few hundred KB, not 10 MB
         atomic_write(stem + ".gif", lambda temp: _write_bytes(temp, gif), suffix=".gif")
+    if os.path.isfile(paths["discriminator"]):
+        atomic_write(stem + ".discriminator.keras",
+                     lambda temp: shutil.copyfile(paths["discriminator"], temp), suffix=".keras")
     if os.path.isfile(paths["history"]):
         atomic_write(stem + ".history.jsonl",
                      lambda temp: shutil.copyfile(paths["history"], temp), suffix=".jsonl")

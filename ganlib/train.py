@@ -18,6 +18,7 @@ import threading
 import time
 
 from ganlib.data import DATASETS, load_dataset, steps_per_epoch, training_batches
+from ganlib.distribute import STRATEGIES, cluster_task, is_chief, worker_folder
 from ganlib.errors import GanlibError
 from ganlib.files import ensure_writable_folder, remove_partial_writes, write_json
 from ganlib.knobs import OPTIMIZERS, Knobs, knob_fields
@@ -57,8 +58,11 @@ class TrainConfig:
     checkpoint_every: int = 200
     sample_every: int = 200
     deterministic: bool = False
-    distribute: str = None  # None or "mirrored"
+    distribute: str = None  # None, "mirrored" or "multiworker" (see ganlib.distribute)
     patience: int = None    # early stopping: evaluations without improvement (None = off)
+    save_generator_every: int = None  # keep generators/step_NNNNNNN.keras every N steps
+    notify_command: str = None        # a shell command run at each epoch's end
+    notify_timeout: float = 30.0      # ... stopped after this many seconds
     knobs: Knobs = dataclasses.field(default_factory=Knobs)
 
     def resolved(self):
@@ -83,9 +87,17 @@ class TrainConfig:
                                   f"got {getattr(config, name)}")
         if not 0 <= config.seed < 2 ** 32:
             raise GanlibError(f"--seed must be between 0 and {2 ** 32 - 1}, got {config.seed}")
-        if config.distribute not in (None, "mirrored"):
-            raise GanlibError(f"unknown --distribute '{config.distribute}'; use 'mirrored'")
+        if config.distribute not in (None, *STRATEGIES):
+            raise GanlibError(f"unknown --distribute '{config.distribute}'; use one of: "
+                              f"{', '.join(STRATEGIES)}")
+        if config.distribute == "multiworker":
+            cluster_task()  # a missing or malformed TF_CONFIG: one clear line, before TF starts
         config._check_early_stopping()
+        if config.save_generator_every is not None and config.save_generator_every < 1:
+            raise GanlibError(f"--save-generator-every must be at least 1, "
+                              f"got {config.save_generator_every}")
+        if config.notify_command is not None:
+            check_notify_command(config.notify_command, config.notify_timeout)
         return config
 
     def optimizer_settings(self):
@@ -114,6 +126,32 @@ def _default(value, default):
     return default if value is None else value
 
 
+def check_notify_command(command, timeout):
+    """Refuse a notification command that cannot run, before training starts."""
+    import math
+    import shlex
+    import subprocess
+
+    if not (math.isfinite(timeout) and 0 < timeout <= 3600):
+        raise GanlibError(f"--notify-timeout must be between 0 and 3600 seconds, got {timeout}")
+    try:
+        words = shlex.split(command)
+    except ValueError as error:
+        raise GanlibError(f"--notify-command cannot be read as a shell command ({error}); "
+                          "check its quotes") from None
+    # Leading VAR=value words set variables; the program is the first word after them.
+    program = next((word for word in words if "=" not in word.split("/")[0]), None)
+    if program is None:
+        raise GanlibError("--notify-command is empty; give a command, e.g. "
+                          "--notify-command 'notify-send \"epoch $GANLIB_EPOCH\"'")
+    # `command -v` finds programs on PATH, paths and shell built-ins alike.
+    found = subprocess.run(["sh", "-c", 'command -v -- "$1"', "sh", program],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    if not found:
+        raise GanlibError(f"--notify-command: '{program}' is not a command on this machine; "
+                          "install it, or give its full path")
+
+
 class TrainingStopped(Exception):
     """Training ended early on request (SIGTERM); the checkpoint holds the last step."""
 
@@ -135,12 +173,18 @@ class TrainResult:
 def train(config, extra_callbacks=(), verbose=1):
     """Train (or resume) the run described by `config`; return a `TrainResult`."""
     config = config.resolved()
+    chief = True
+    if config.distribute == "multiworker":
+        task_type, index, _ = cluster_task()
+        chief = is_chief(task_type, index)
+        if not chief:  # trains the same steps, keeps its own state beside the run folder
+            config = dataclasses.replace(config, out=worker_folder(config.out, task_type, index))
     ensure_writable_folder(config.out)
     with locked(config.out):  # one training per run folder at a time
-        return _train_locked(config, extra_callbacks, verbose)
+        return _train_locked(config, extra_callbacks, verbose, chief)
 
 
-def _train_locked(config, extra_callbacks, verbose):
+def _train_locked(config, extra_callbacks, verbose, chief=True):
     paths = run_paths(config.out)
     check_same_run(paths["config"], config)
     remove_partial_writes(config.out)
@@ -148,22 +192,26 @@ def _train_locked(config, extra_callbacks, verbose):
     import keras
 
     from ganlib import callbacks as cb
+    from ganlib import distribute
     from ganlib.checkpoints import checkpoint_exists, load_checkpoint
     from ganlib.optimizers import compile_gan
     from ganlib.variants import build_gan
 
-    keras.utils.set_random_seed(config.seed)
     if config.deterministic:
         make_deterministic()
+    # Before any other TensorFlow work: a multi-worker strategy configures the runtime.
+    strategy = distribute.make_strategy(config.distribute)
+    keras.utils.set_random_seed(config.seed)
     data = load_dataset(config.dataset, config.split, config.classes, config.limit,
                         config.data_dir)
     variant = get_variant(config.variant)
     critic_steps = config.knobs.critic_steps
     steps = steps_per_epoch(data, config.batch_size, critic_steps)
-    strategy = _strategy(config.distribute)
     with strategy.scope():
         gan = compile_gan(build_gan(variant, data.image_shape, data.num_classes, config.knobs,
                                     seed=config.seed), config.optimizer_settings())
+    if config.distribute == "multiworker":
+        distribute.adapt_for_multiworker(gan)
 
     state = {"wall_time": 0.0, "step": 0}
     if checkpoint_exists(paths["checkpoint"]):
@@ -176,6 +224,8 @@ def _train_locked(config, extra_callbacks, verbose):
         truncate_history(paths["history"], state["step"])
     else:
         truncate_history(paths["history"], 0)
+    if config.distribute == "multiworker":
+        distribute.check_same_step(strategy, state["step"])
     write_json(paths["config"], config_record(config))
 
     guard = cb.NonFiniteLossGuard()
@@ -199,8 +249,16 @@ def _train_locked(config, extra_callbacks, verbose):
     stop = cb.StopOnRequest(STOP_REQUESTED, checkpoint)
     callbacks += [checkpoint, stop,
                   cb.SampleGrids(paths["samples"], noise, labels, config.sample_every, columns),
-                  cb.HistoryLog(paths["history"], config.sample_every, config.images_per_step),
-                  *extra_callbacks]
+                  cb.HistoryLog(paths["history"], config.sample_every, config.images_per_step)]
+    if config.save_generator_every and chief:
+        callbacks.append(cb.GeneratorSnapshots(
+            lambda step: snapshot_files(config.out, step), config.save_generator_every,
+            lambda card_path, step: write_card(card_path, gan, config, data, step,
+                                               checkpoint.wall_time())))
+    if config.notify_command and chief:  # one message per epoch, not one per worker
+        callbacks.append(cb.NotifyCommand(config.notify_command, config.notify_timeout,
+                                          config.out, paths["samples"], config.epochs))
+    callbacks += list(extra_callbacks)
 
     step = state["step"]
     epoch, batch = divmod(step, steps)
@@ -210,6 +268,8 @@ def _train_locked(config, extra_callbacks, verbose):
         batches = training_batches(data, config.batch_size, config.knobs.latent_dim,
                                    critic_steps, config.seed, first_epoch, last_epoch,
                                    start_batch)
+        if config.distribute == "multiworker":
+            batches = distribute.shard_by_data(batches)
         gan.fit(batches, initial_epoch=first_epoch, epochs=last_epoch,
                 steps_per_epoch=steps - start_batch if start_batch else steps,
                 callbacks=callbacks, verbose=verbose, shuffle=False)
@@ -284,25 +344,23 @@ def fixed_latent_batch(gan, data, seed, count=64):
     return noise, labels, columns
 
 
-def _strategy(distribute):
-    import tensorflow as tf
+def snapshot_files(run_folder, step):
+    """The generator snapshot of `step` and its card: (model path, card path)."""
+    from ganlib.sample import snapshot_path
 
-    if distribute != "mirrored":
-        return tf.distribute.get_strategy()
-    gpus = tf.config.list_logical_devices("GPU")
-    devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-    # Without GPUs, the CPU devices (split with --cpu-replicas) stand in for them.
-    return tf.distribute.MirroredStrategy(devices, cross_device_ops=(
-        None if gpus else tf.distribute.ReductionToOneDevice()))
+    model = snapshot_path(run_folder, step)
+    return model, os.path.splitext(model)[0] + ".json"
 
 
 def _finish_run(gan, config, data, paths, checkpoint, early_stopping):
-    """Save the generator, its card and the progress GIF; return the card."""
+    """Save the generator, its card, the discriminator and the progress GIF; return the card."""
     from ganlib import viz
     from ganlib.callbacks import SampleGrids, global_step
     from ganlib.files import atomic_write
 
     atomic_write(paths["generator"], gan.generator.save, suffix=".keras")
+    # D is kept for `python -m ganlib.sample --discriminator-plot` (its verdict on samples).
+    atomic_write(paths["discriminator"], gan.discriminator.save, suffix=".keras")
     viz.save_gif(SampleGrids.saved_frames(paths["samples"]), paths["gif"])
     card = write_card(paths["card"], gan, config, data, global_step(gan),
                       checkpoint.saved_wall_time,
@@ -338,10 +396,21 @@ def parse_args(argv=None):
                              "lower Wasserstein estimate) and keep the best generator")
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic TensorFlow ops (bit-exact resumes, a little slower)")
-    parser.add_argument("--distribute", choices=["mirrored"],
-                        help="train under tf.distribute.MirroredStrategy over all GPUs")
+    parser.add_argument("--distribute", choices=STRATEGIES,
+                        help="mirrored: tf.distribute.MirroredStrategy over all GPUs; "
+                             "multiworker: MultiWorkerMirroredStrategy over the processes "
+                             "that TF_CONFIG lists (see ganlib/distribute.py)")
     parser.add_argument("--cpu-replicas", type=int, default=1,
                         help="split the CPU into N devices (to try --distribute without GPUs)")
+    parser.add_argument("--save-generator-every", type=int, metavar="N",
+                        help="keep the generator every N steps as generators/step_NNNNNNN.keras "
+                             "(sample one with `python -m ganlib.sample --model RUN --step S`)")
+    parser.add_argument("--notify-command", metavar="CMD",
+                        help="shell command run at each epoch's end, with GANLIB_EPOCH, "
+                             "GANLIB_EPOCHS, GANLIB_STEP, GANLIB_D_LOSS, GANLIB_G_LOSS, "
+                             "GANLIB_RUN and GANLIB_GRID (newest sample grid) in its environment")
+    parser.add_argument("--notify-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="stop a notify command still running after this long (default 30)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     optimizer_group = parser.add_argument_group("optimizers (defaults: the variant's)")
     optimizer_group.add_argument("--optimizer", help=" or ".join(OPTIMIZERS))
@@ -385,7 +454,8 @@ def parse_args(argv=None):
         beta_1=args.beta_1, beta_2=args.beta_2, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         deterministic=args.deterministic, distribute=args.distribute, patience=args.patience,
-        knobs=knobs)
+        save_generator_every=args.save_generator_every, notify_command=args.notify_command,
+        notify_timeout=args.notify_timeout, knobs=knobs)
     return config, args.cpu_replicas, args.quiet
 
 

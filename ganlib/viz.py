@@ -47,12 +47,26 @@ def save_gif(frame_paths, path, seconds_per_frame=0.25, hold_last_seconds=2.0):
             pass
     if not frames:
         return len(frame_paths)
+    _write_gif(frames, path, seconds_per_frame, hold_last_seconds)
+    return len(frame_paths) - len(frames)
+
+
+def save_image_gif(pictures, path, scale=4, seconds_per_frame=0.4):
+    """Write uint8 pictures (N, H, W) or (N, H, W, 3) as a looping GIF, one frame each."""
+    frames = []
+    for picture in pictures:
+        image = Image.fromarray(picture)
+        frames.append(image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+                      .convert("P"))
+    _write_gif(frames, path, seconds_per_frame, seconds_per_frame)
+
+
+def _write_gif(frames, path, seconds_per_frame, hold_last_seconds):
     durations = [int(seconds_per_frame * 1000)] * len(frames)
     durations[-1] = int(hold_last_seconds * 1000)
     atomic_write(path, lambda temp_path: frames[0].save(
         temp_path, format="GIF", save_all=True, append_images=frames[1:],
         duration=durations, loop=0), suffix=".gif")
-    return len(frame_paths) - len(frames)
 
 
 def thinned_gif(path, max_frames=40, seconds_per_frame=0.25, hold_last_seconds=2.0):
@@ -72,3 +86,42 @@ def thinned_gif(path, max_frames=40, seconds_per_frame=0.25, hold_last_seconds=2
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                    duration=durations, loop=0)
     return buffer.getvalue()
+
+
+def save_discriminator_plot(path, pictures, fake_scores, real_scores, score_name, columns=8):
+    """Plot D's score on each generated image, and the spread of its scores on real ones.
+
+    Left: the generated images, each titled with D's score. Right: the scores of the
+    generated and of the real images side by side, so a reader sees where D puts each.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, works on a server
+    import matplotlib.pyplot as plt
+
+    count = len(pictures)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    figure = plt.figure(figsize=(columns * 1.1 + 4.5, max(rows * 1.2, 3.5)))
+    grid = figure.add_gridspec(rows, columns + 4)
+    for index, picture in enumerate(pictures):
+        axis = figure.add_subplot(grid[index // columns, index % columns])
+        axis.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255)
+        axis.set_title(f"{fake_scores[index]:.2f}", fontsize=8)
+        axis.axis("off")
+    spread = figure.add_subplot(grid[:, columns + 1:])
+    spread.boxplot([real_scores, fake_scores], showfliers=False)
+    jitter = np.random.default_rng(0).uniform(-0.12, 0.12, (2, max(len(real_scores), count)))
+    spread.scatter(1 + jitter[0, :len(real_scores)], real_scores, s=8, alpha=0.5, label="real")
+    spread.scatter(2 + jitter[1, :count], fake_scores, s=8, alpha=0.5, label="generated")
+    spread.set_xticks([1, 2], ["real", "generated"])
+    spread.set_ylabel(score_name)
+    spread.set_title("D's verdict")
+    figure.suptitle(f"the discriminator's {score_name} on each generated image")
+
+    def write(temp_path):
+        figure.savefig(temp_path, format="png", dpi=100, bbox_inches="tight")
+    try:
+        atomic_write(path, write, suffix=".png")
+    finally:
+        plt.close(figure)

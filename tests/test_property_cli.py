@@ -85,10 +85,16 @@ def _options(pairs):
                                    for flag, strategy in chosen]))
 
 
-@settings(max_examples=25, **SETTINGS)
+LATENT_EDITS = st.sampled_from(["3=1", "99=2", "100=1", "-1=1", "3=nan", "3=", "=1", "3",
+                                "3=-3:3:9", "3=-3:3:0", "3=1:2:x", "3=1:2:1000", "", ","])
+
+
+@settings(max_examples=30, **SETTINGS)
 @given(variant=STRINGS, options=_options([
     ("--num", NUMBERS), ("--seed", NUMBERS), ("--label", NUMBERS), ("--mean", NUMBERS),
-    ("--std", NUMBERS), ("--model", PATHS), ("--out", OUTPUTS), ("--dataset", STRINGS)]))
+    ("--std", NUMBERS), ("--model", PATHS), ("--out", OUTPUTS), ("--dataset", STRINGS),
+    ("--z-set", LATENT_EDITS), ("--sweep", LATENT_EDITS), ("--step", NUMBERS),
+    ("--discriminator-plot", OUTPUTS)]))
 def test_sample_never_raises(sandbox, variant, options):
     from ganlib import sample
 
@@ -116,7 +122,9 @@ SMALL_RUN = ["--limit", "64", "--batch-size", "32", "--epochs", "1", "--g-filter
     ("--learning-rate", NUMBERS), ("--beta-1", NUMBERS), ("--classes", STRINGS),
     ("--policy", STRINGS), ("--boost-spell", NUMBERS), ("--sleep-discriminator", NUMBERS),
     ("--loss", STRINGS), ("--patience", NUMBERS), ("--data-dir", PATHS),
-    ("--dataset", STRINGS), ("--out", OUTPUTS), ("--checkpoint-every", NUMBERS)]))
+    ("--dataset", STRINGS), ("--out", OUTPUTS), ("--checkpoint-every", NUMBERS),
+    ("--save-generator-every", NUMBERS), ("--notify-command", STRINGS),
+    ("--notify-timeout", NUMBERS), ("--distribute", STRINGS)]))
 def test_train_never_raises(sandbox, variant, options):
     from ganlib import train
 
@@ -160,3 +168,13 @@ def test_compare_refuses_bad_arguments(sandbox, arms, images, seeds):
     argv = ["--arms", arms + ",nope", "--images", images, "--seeds", seeds,
             "--results", "outputs/r.jsonl"]
     assert _run(compare.main, argv, sandbox) == 2
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(command=st.sampled_from(["list", "delete", "nope", ""]), name=PATHS,
+       runs_folder=PATHS, yes=st.booleans())
+def test_runs_never_deletes_what_is_not_a_run(sandbox, command, name, runs_folder, yes):
+    from ganlib import runs
+
+    argv = ["--runs", runs_folder, command] + ([name] if command == "delete" else [])
+    _run(runs.main, argv + (["--yes"] if yes and command == "delete" else []), sandbox)
