@@ -90,18 +90,28 @@ def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dro
     return keras.Model(inputs if num_classes else image, logit, name=name)
 
 
+def upsampling_stages(image_shape):
+    """Stride-2 stages from a map of at most 8x8 up to the image (at least 2, as for 28 px)."""
+    side, stages = min(image_shape[:2]), 0
+    while side > 8 and side % 2 == 0:
+        side //= 2
+        stages += 1
+    return max(2, stages)
+
+
 def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
                    extra_conv_layers=0):
     """DCGAN generator: Dense to a small feature map, then Conv2DTranspose up to the image.
 
     For 28x28x1 with the defaults this is exactly the TensorFlow tutorial's network:
     Dense 7x7x256 -> Conv2DTranspose 128 (stride 1) -> 64 (stride 2) -> 1 (stride 2, tanh),
-    kernel 5, BatchNorm and LeakyReLU between. Each extra conv layer adds one more stride-2
-    upsampling (and doubles the width of the layers before it), so 64x64 images start from
-    a 4x4 or 8x8 map instead of 16x16.
+    kernel 5, BatchNorm and LeakyReLU between. Larger images get as many stride-2 stages as
+    it takes to start from a map of at most 8x8 (`upsampling_stages`: 32 px -> 2, 64 px ->
+    3, 128 px -> 4), each doubling the width of the layers before it. Each extra conv layer
+    adds one more stride-2 upsampling on top.
     """
     height, width, channels = image_shape
-    upsamplings = 2 + extra_conv_layers
+    upsamplings = upsampling_stages(image_shape) + extra_conv_layers
     scale = 2 ** upsamplings
     if height % scale or width % scale:
         raise GanlibError(f"a DCGAN generator with {extra_conv_layers} extra conv layers needs "
@@ -134,15 +144,19 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
 
 
 def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_layers=0,
-                       dropout=0.3, scheduled_dropout=False, conv_layers=2, weight_clip=0.0,
-                       minibatch=None):
+                       dropout=0.3, scheduled_dropout=False, conv_layers=None,
+                       weight_clip=0.0, minibatch=None):
     """DCGAN discriminator: stride-2 convs (64, 128, ...) with LeakyReLU and Dropout -> logit.
+
+    It has as many stride-2 convs as the generator has upsamplings (2 for 28 and 32 px, 3
+    for 64 px, ...), so it looks at the image at the same scales G draws it.
 
     Conditional: the one-hot label is broadcast to H x W maps and stacked onto the image as
     extra channels, so every convolution sees the class. With `scheduled_dropout` the
     dropout layers read their rate from a variable (AD-GAN changes it during training).
     """
     height, width, _ = image_shape
+    conv_layers = conv_layers or upsampling_stages(image_shape)
     base = max(1, round(64 * filters))
     clip = _clipped(weight_clip)
     image = keras.Input(shape=image_shape, name="image")

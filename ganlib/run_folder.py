@@ -27,7 +27,7 @@ from ganlib.variants import get_variant
 
 # Options that define the run: resuming with different values would be a different run.
 FIXED_OPTIONS = ("variant", "dataset", "classes", "limit", "split", "batch_size", "seed",
-                 "optimizer", "knobs")
+                 "optimizer", "image_size", "channels", "background", "augment", "knobs")
 
 
 def run_paths(folder):
@@ -126,6 +126,12 @@ def train_command(config):
         parts += ["--classes", ",".join(map(str, config.classes))]
     if config.limit:
         parts += ["--limit", str(config.limit)]
+    if config.dataset == "folder":
+        parts += ["--data-dir", portable_path(config.data_dir)]
+    for flag, value in (("--image-size", config.image_size), ("--channels", config.channels),
+                        ("--background", config.background), ("--augment", config.augment)):
+        if value is not None:
+            parts += [flag, str(value)]
     shared_rate = config.learning_rate
     named = [("--optimizer", config.optimizer, variant.optimizer),
              ("--learning-rate", shared_rate, variant.learning_rate),
@@ -162,6 +168,8 @@ def write_card(path, gan, config, data, step, wall_time, early_stopping=None):
         "num_classes": data.num_classes if gan.conditional else None,
         "class_names": list(data.class_names),
         "image_shape": list(data.image_shape),
+        "data_dir": config.data_dir if config.dataset == "folder" else None,
+        "background": config.background,
         "latent_dim": config.knobs.latent_dim,
         "training_images": len(data),
         "epochs": step // steps_per_epoch(data, config.batch_size, config.knobs.critic_steps),

@@ -326,8 +326,16 @@ def plot_discriminator(path, discriminator, images, labels, card, seed):
     from ganlib import viz
     from ganlib.data import load_dataset, to_unit_range
 
-    real = load_dataset(card.get("dataset", "mnist"), "train", card.get("classes"),
-                        verbose=False)
+    from ganlib.data import RESIZABLE
+
+    dataset = card.get("dataset", "mnist")
+    shaped = {}
+    if dataset in RESIZABLE:  # made at the generator's size and colouring
+        height, _, channels = card["image_shape"]
+        shaped = dict(image_size=height, channels=channels,
+                      background=card.get("background") or "white")
+    real = load_dataset(dataset, "train", card.get("classes"), data_dir=card.get("data_dir"),
+                        verbose=False, **shaped)
     pick = np.random.default_rng(seed).choice(len(real), len(images),
                                               replace=len(images) > len(real))
     real_labels = real.labels[pick].reshape(-1, 1).astype(np.int32) if labels is not None else None

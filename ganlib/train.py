@@ -46,6 +46,10 @@ class TrainConfig:
     classes: list = None
     limit: int = None
     data_dir: str = None
+    image_size: int = None    # pokemon and folder: side in pixels (default 64)
+    channels: int = None      # pokemon and folder: 3 colour (default) or 1 grey
+    background: str = None    # pokemon and folder: colour of transparent pixels (white)
+    augment: str = None       # "flip": random horizontal flips of the real images
     epochs: int = None
     batch_size: int = None
     optimizer: str = None             # adam or rmsprop
@@ -87,6 +91,7 @@ class TrainConfig:
                                   f"got {getattr(config, name)}")
         if not 0 <= config.seed < 2 ** 32:
             raise GanlibError(f"--seed must be between 0 and {2 ** 32 - 1}, got {config.seed}")
+        _check_data_options(config)
         if config.distribute not in (None, *STRATEGIES):
             raise GanlibError(f"unknown --distribute '{config.distribute}'; use one of: "
                               f"{', '.join(STRATEGIES)}")
@@ -124,6 +129,26 @@ class TrainConfig:
 
 def _default(value, default):
     return default if value is None else value
+
+
+def _check_data_options(config):
+    """Refuse data options that do not fit the dataset, before anything is loaded."""
+    from ganlib.data import RESIZABLE
+
+    shaped = [f"--{name.replace('_', '-')}" for name in ("image_size", "channels", "background")
+              if getattr(config, name) is not None]
+    if shaped and config.dataset not in RESIZABLE:
+        raise GanlibError(f"{' and '.join(shaped)} shape the {' and '.join(RESIZABLE)} images; "
+                          f"{config.dataset} images have a fixed size and colour")
+    if config.dataset in RESIZABLE:
+        from ganlib.data.folder import check_image_settings, parse_background
+
+        check_image_settings(config.image_size or 64, config.channels or 3)
+        parse_background(config.background or "white")
+    if config.augment not in (None, "flip"):
+        raise GanlibError(f"unknown --augment '{config.augment}'; the one augmentation is 'flip'")
+    if config.dataset == "folder" and not config.data_dir:
+        raise GanlibError("--dataset folder needs --data-dir PATH, the folder of your images")
 
 
 def check_notify_command(command, timeout):
@@ -203,7 +228,8 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     strategy = distribute.make_strategy(config.distribute)
     keras.utils.set_random_seed(config.seed)
     data = load_dataset(config.dataset, config.split, config.classes, config.limit,
-                        config.data_dir)
+                        config.data_dir, image_size=config.image_size, channels=config.channels,
+                        background=config.background or "white")
     variant = get_variant(config.variant)
     critic_steps = config.knobs.critic_steps
     steps = steps_per_epoch(data, config.batch_size, critic_steps)
@@ -267,7 +293,7 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     def fit(first_epoch, last_epoch, start_batch):
         batches = training_batches(data, config.batch_size, config.knobs.latent_dim,
                                    critic_steps, config.seed, first_epoch, last_epoch,
-                                   start_batch)
+                                   start_batch, flip=config.augment == "flip")
         if config.distribute == "multiworker":
             batches = distribute.shard_by_data(batches)
         gan.fit(batches, initial_epoch=first_epoch, epochs=last_epoch,
@@ -382,7 +408,18 @@ def parse_args(argv=None):
                         help="which part of the dataset to train on (default train)")
     parser.add_argument("--classes", help="train on these class ids only, e.g. 1,4,7")
     parser.add_argument("--limit", type=int, help="use only this many images (quick runs)")
-    parser.add_argument("--data-dir", help="folder with the dataset's IDX files")
+    parser.add_argument("--data-dir", help="folder of the data: your images (folder), the "
+                                           "sprites (pokemon), cifar-10-batches-py (cifar10) "
+                                           "or the IDX files (fashion_mnist)")
+    parser.add_argument("--image-size", type=int,
+                        help="pokemon and folder: side of the square images (default 64)")
+    parser.add_argument("--channels", type=int, help="pokemon and folder: 3 colour (default) "
+                                                     "or 1 grey")
+    parser.add_argument("--background", help="pokemon and folder: colour of transparent "
+                                             "pixels, a name, #rrggbb or R,G,B (default white)")
+    parser.add_argument("--augment", choices=["flip"],
+                        help="flip: mirror each real image left-right at random (more data "
+                             "for D; sprites and photos, not digits)")
     parser.add_argument("--epochs", type=int, help="default: the variant's")
     parser.add_argument("--batch-size", type=int, help="global batch size (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="weights, shuffling and noise")
@@ -448,7 +485,8 @@ def parse_args(argv=None):
     config = TrainConfig(
         variant=variant.name, out=args.out or os.path.join("runs", f"{variant.name}-{args.dataset}"),
         dataset=args.dataset, split=args.split, classes=classes, limit=args.limit,
-        data_dir=args.data_dir, epochs=args.epochs, batch_size=args.batch_size,
+        data_dir=args.data_dir, image_size=args.image_size, channels=args.channels,
+        background=args.background, augment=args.augment, epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, learning_rate=args.learning_rate,
         d_learning_rate=args.d_learning_rate, g_learning_rate=args.g_learning_rate,
         beta_1=args.beta_1, beta_2=args.beta_2, seed=args.seed,

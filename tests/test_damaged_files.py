@@ -158,11 +158,12 @@ def test_report_names_a_card_without_its_metrics(tmp_path):
 def test_fashion_mnist_missing_everywhere_is_one_clear_line(tmp_path, monkeypatch):
     """No Debian package and only the empty folder a failed Keras download leaves behind."""
     from ganlib import data
+    from ganlib.data import keras_cache, mnist
     from ganlib.errors import GanlibError
 
     (tmp_path / "keras" / "fashion-mnist").mkdir(parents=True)
-    monkeypatch.setattr(data, "KERAS_CACHE", str(tmp_path / "keras"))
-    monkeypatch.setattr(data, "FASHION_MNIST_DIR", str(tmp_path / "not-installed"))
+    monkeypatch.setattr(keras_cache, "KERAS_CACHE", str(tmp_path / "keras"))
+    monkeypatch.setattr(mnist, "FASHION_MNIST_DIR", str(tmp_path / "not-installed"))
     try:  # Keras really tries its download: offline (as here and in CI) it fails
         data.load_dataset("fashion_mnist", verbose=False)
     except GanlibError as error:

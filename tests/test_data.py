@@ -1,12 +1,14 @@
 """Datasets: real pixels, labels, class selection, equal batches, reproducible streams."""
 
 import gzip
+import os
 import struct
 
 import numpy as np
 import pytest
 
 from ganlib import data
+from ganlib.data.mnist import FASHION_MNIST_DIR
 from ganlib.errors import GanlibError
 
 
@@ -111,7 +113,7 @@ def test_corrupt_or_missing_idx_files_are_clear_errors(tmp_path):
         data.load_dataset("fashion_mnist", data_dir=str(tmp_path))
 
 
-@pytest.mark.skipif(not data.os.path.isdir(data.FASHION_MNIST_DIR),
+@pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_DIR),
                     reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
 def test_full_fashion_mnist_from_debian_files():
     fashion = data.load_dataset("fashion_mnist", verbose=False)

@@ -1,14 +1,16 @@
 """All five variants train through the command line on MNIST and Fashion-MNIST, then sample."""
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 from ganlib import data, sample, train
+from ganlib.data.mnist import FASHION_MNIST_DIR
 from ganlib.variants import VARIANTS
 
-DATASETS = ["mnist"] + (["fashion_mnist"] if data.os.path.isdir(data.FASHION_MNIST_DIR) else [])
+DATASETS = ["mnist"] + (["fashion_mnist"] if os.path.isdir(FASHION_MNIST_DIR) else [])
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

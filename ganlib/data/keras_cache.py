@@ -1,0 +1,23 @@
+"""Keras's own dataset loaders (`keras.datasets`), and whether their cache is usable offline."""
+
+import os
+
+KERAS_CACHE = os.path.join(os.path.expanduser("~"), ".keras", "datasets")
+
+
+def keras_cache_loads(name, folder):
+    """True when Keras's cache holds the dataset whole (a failed download leaves a folder)."""
+    if not os.path.isdir(os.path.join(KERAS_CACHE, folder)):
+        return False
+    try:
+        keras_loader(name)
+        return True
+    except Exception:  # an empty or partial cache: Keras would try to download
+        return False
+
+
+def keras_loader(name):
+    """((train_images, train_labels), (test_images, test_labels)) from keras.datasets."""
+    import keras  # imported here so that reading IDX files needs no TensorFlow start-up
+
+    return getattr(keras.datasets, name).load_data()
