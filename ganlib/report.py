@@ -252,6 +252,9 @@ def variant_section(card, has_history, models_link):
               "|---|---|",
               f"| ![samples]({models_link}/{stem}.png) | "
               f"![progress]({models_link}/{stem}.gif) |", ""]
+    if card.get("has_video"):
+        parts += [f"The whole training as a video, every saved grid labelled with its step: "
+                  f"[{stem}.mp4]({models_link}/{stem}.mp4).", ""]
     if has_history:
         parts += [f"![losses and D scores of {stem}](figures/{stem}_losses.png)", ""]
     parts += ["Reproduce:", "", "```bash", card["train_command"],

@@ -5,7 +5,8 @@
                        (checkpoint.previous.npz: the one before, a fallback if it is damaged)
     history.jsonl      losses and D scores over training
     samples/           a grid from one fixed latent batch every --sample-every steps
-    progress.gif       those grids as an animation
+    progress.gif       those grids as an animation, each labelled with its step
+    progress.mp4       the same as an H.264 video
     best_generator.npz the best generator so far (only with early stopping)
     generator.keras    the trained generator, with generator.json (its card) beside it
     discriminator.keras the discriminator at the end of training (to plot its verdicts)
@@ -35,6 +36,7 @@ def run_paths(folder):
     return {name: os.path.join(folder, file) for name, file in (
         ("config", "config.json"), ("checkpoint", "checkpoint.npz"),
         ("history", "history.jsonl"), ("samples", "samples"), ("gif", "progress.gif"),
+        ("video", "progress.mp4"),
         ("best", "best_generator.npz"), ("generator", "generator.keras"),
         ("card", "generator.json"), ("discriminator", "discriminator.keras"),
         ("snapshots", "generators"))}

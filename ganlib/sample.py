@@ -3,7 +3,8 @@
     python -m ganlib.sample dcgan                         # 64 digits -> dcgan_samples.png
     python -m ganlib.sample cdcgan --label 3 --num 16 --out threes.png
     python -m ganlib.sample dcgan --seed 1 --out samples.npy   # uint8 array (N, H, W)
-    python -m ganlib.sample dcgan --out samples.gif            # one frame per sample
+    python -m ganlib.sample dcgan --out samples.gif            # one frame per sample (or .mp4)
+    python -m ganlib.sample dcgan --interpolate 6 --out walk.mp4   # a smooth latent walk
     python -m ganlib.sample dcgan --model runs/dcgan           # a run's final generator
     python -m ganlib.sample dcgan --model runs/dcgan --step 1200   # a snapshot of that run
     python -m ganlib.sample dcgan --z-set 3=2.5,7=-1.0 --seed 4    # fix chosen coordinates of z
@@ -239,6 +240,27 @@ def edit_latent(noise, z_set=None, sweep=None):
     return rows.reshape(-1, noise.shape[1])
 
 
+def slerp(start, end, fraction):
+    """Spherical interpolation between two latent vectors: the path stays where Gaussian
+    noise lives (a straight line between two such vectors passes through shorter ones)."""
+    cosine = np.sum(start * end, -1, keepdims=True) / (
+        np.linalg.norm(start, axis=-1, keepdims=True) * np.linalg.norm(end, axis=-1,
+                                                                       keepdims=True))
+    angle = np.arccos(np.clip(cosine, -1, 1))
+    if np.all(np.sin(angle) < 1e-6):
+        return (1 - fraction) * start + fraction * end
+    return (np.sin((1 - fraction) * angle) * start + np.sin(fraction * angle) * end) / np.sin(angle)
+
+
+def latent_walk(points, frames_between=12):
+    """A looping walk through `points` (K, walks, latent): (frames, walks, latent)."""
+    path = []
+    for index in range(len(points)):
+        start, end = points[index], points[(index + 1) % len(points)]
+        path += [slerp(start, end, step / frames_between) for step in range(frames_between)]
+    return np.stack(path).astype(np.float32)
+
+
 def generate_images(generator, noise, labels=None, batch_size=256):
     """Run the generator in inference mode; returns float images in [-1, 1]."""
     batches = []
@@ -250,11 +272,11 @@ def generate_images(generator, noise, labels=None, batch_size=256):
     return np.concatenate(batches)
 
 
-def check_output_path(out, option="--out", kinds=(".png", ".npy", ".gif")):
+def check_output_path(out, option="--out", kinds=(".png", ".npy", ".gif", ".mp4")):
     """Refuse an output name of a kind we do not write."""
     if os.path.splitext(out)[1].lower() not in kinds:
         meanings = {".png": ".png (a grid)", ".npy": ".npy (an array)",
-                    ".gif": ".gif (one frame per image)"}
+                    ".gif": ".gif", ".mp4": ".mp4 (one frame per image)"}
         raise GanlibError(f"{option} must end in {' or '.join(meanings[k] for k in kinds)}, "
                           f"got '{out}'")
 
@@ -273,6 +295,8 @@ def save_samples(images, out, columns=8):
         viz.save_png(out, viz.image_grid(pixels, columns), scale=2)
     elif out.lower().endswith(".gif"):
         viz.save_image_gif(pixels, out)
+    elif out.lower().endswith(".mp4"):
+        viz.save_mp4([viz.upscaled(picture, 4) for picture in pixels], out, 2, 0)
     else:
         atomic_write(out, lambda temp_path: np.save(open(temp_path, "wb"), pixels),
                      suffix=".npy")
@@ -347,6 +371,40 @@ def plot_discriminator(path, discriminator, images, labels, card, seed):
                                 fake_scores, real_scores, score_name)
 
 
+def check_walk(points, out, sweep):
+    """Refuse a latent walk that cannot be drawn."""
+    if not 2 <= points <= 100:
+        raise GanlibError(f"--interpolate needs between 2 and 100 points, got {points}")
+    if os.path.splitext(out)[1].lower() not in (".mp4", ".gif"):
+        raise GanlibError(f"a latent walk is a video: --out must end in .mp4 or .gif, got "
+                          f"'{out}'")
+    if sweep is not None:
+        raise GanlibError("--interpolate and --sweep each make their own picture; use one")
+
+
+def write_walk(generator, card, args, walks, z_set, out, frames_between=12):
+    """Render `walks` latent walks through --interpolate random points as a video."""
+    from ganlib import viz
+    from ganlib.files import ensure_writable_folder
+
+    ensure_writable_folder(os.path.dirname(os.path.abspath(out)))
+    points = latent_noise(args.interpolate * walks, card["latent_dim"], args.seed, args.mean,
+                          args.std).reshape(args.interpolate, walks, -1)
+    path = latent_walk(points, frames_between)
+    labels = sample_labels(card, walks, args.label)
+    columns = math.ceil(math.sqrt(walks))
+    pictures = []
+    for noise in path:
+        pixels = to_uint8(generate_images(generator, edit_latent(noise, z_set), labels))
+        pictures.append(viz.image_grid(pixels[..., 0] if pixels.shape[-1] == 1 else pixels,
+                                       columns))
+    pictures = [viz.upscaled(picture, 2) for picture in pictures]
+    if out.lower().endswith(".gif"):
+        viz.save_image_gif(np.stack(pictures), out, scale=1, seconds_per_frame=1 / 12)
+    else:
+        viz.save_mp4(pictures, out, frames_per_second=12, hold_last_seconds=0)
+
+
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.sample", description=__doc__,
@@ -367,6 +425,9 @@ def parse_args(argv=None):
                                         "3=2.5,7=-1.0")
     parser.add_argument("--sweep", help="INDEX=START:STOP:POINTS, e.g. 3=-3:3:9: one row per "
                                         "value of that latent coordinate")
+    parser.add_argument("--interpolate", type=int, metavar="K",
+                        help="a smooth latent walk through K random points, looping, as an "
+                             ".mp4 or .gif (--num walks side by side, default 16)")
     parser.add_argument("--discriminator-plot", metavar="PNG",
                         help="also plot the discriminator's score on each image (and on real "
                              "ones) into this .png; needs a run's discriminator.keras")
@@ -381,7 +442,8 @@ def main(argv=None):
     try:
         args = parse_args(argv)
         variant = get_variant(args.variant)
-        num = args.num if args.num is not None else (8 if args.sweep else 64)
+        num = args.num if args.num is not None else (8 if args.sweep else
+                                                     16 if args.interpolate else 64)
         if not 1 <= num <= 100_000:
             raise GanlibError(f"--num must be between 1 and 100000, got {num}")
         check_seed(args.seed)
@@ -397,8 +459,10 @@ def main(argv=None):
                 f"no shipped {variant.name} generator for {args.dataset} ({path}); train one "
                 f"with `python -m ganlib.train {variant.name} --dataset {args.dataset} --out "
                 f"runs/{variant.name}` and pass --model runs/{variant.name}")
-        out = args.out or f"{variant.name}_samples.png"
+        out = args.out or f"{variant.name}_{'walk.mp4' if args.interpolate else 'samples.png'}"
         check_output_path(out)  # before loading the model: fail fast
+        if args.interpolate is not None:
+            check_walk(args.interpolate, out, sweep)
         if args.discriminator_plot:
             check_output_path(args.discriminator_plot, "--discriminator-plot", (".png",))
         generator, card = load_generator(path)
@@ -411,6 +475,11 @@ def main(argv=None):
             labels = np.tile(sample_labels(card, num, args.label), (len(sweep[1]), 1))
         discriminator = (load_discriminator(discriminator_path(path))
                          if args.discriminator_plot else None)
+        if args.interpolate is not None:
+            write_walk(generator, card, args, num, z_set, out)
+            print(f"wrote a latent walk through {args.interpolate} points to "
+                  f"{os.path.abspath(out)}")
+            return 0
         images = generate_images(generator, noise, labels)
         if sweep is not None:
             columns = num

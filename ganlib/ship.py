@@ -4,7 +4,8 @@
 
 Writes trained_models/VARIANT_DATASET.keras, its JSON card (the run's card plus the
 evaluation at N = 1000 under "metrics"), VARIANT_DATASET.png (64 samples, seed 0) and
-VARIANT_DATASET.gif (the run's training progress), VARIANT_DATASET.history.jsonl (its
+VARIANT_DATASET.gif (the run's training progress, thinned) and VARIANT_DATASET.mp4 (all of
+it, as a video), VARIANT_DATASET.history.jsonl (its
 losses, for the report's curves) and VARIANT_DATASET.discriminator.keras (for
 `python -m ganlib.sample VARIANT --discriminator-plot d.png`). The optimizer state and the
 checkpoints stay in the run folder.
@@ -42,6 +43,7 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     card["metrics"] = evaluate_generator(generator, card, num)
     if note:
         card["note"] = note
+    card["has_video"] = os.path.isfile(paths["video"])
     atomic_write(stem + ".keras", lambda temp: shutil.copyfile(paths["generator"], temp),
                  suffix=".keras")
     write_json(stem + ".json", card)
@@ -51,6 +53,9 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     if os.path.isfile(paths["gif"]):
         gif = thinned_gif(paths["gif"], MAX_GIF_FRAMES)  # a few hundred KB, not 10 MB
         atomic_write(stem + ".gif", lambda temp: _write_bytes(temp, gif), suffix=".gif")
+    if card["has_video"]:  # every grid, labelled with its step, as H.264 (small)
+        atomic_write(stem + ".mp4", lambda temp: shutil.copyfile(paths["video"], temp),
+                     suffix=".mp4")
     if os.path.isfile(paths["discriminator"]):
         atomic_write(stem + ".discriminator.keras",
                      lambda temp: shutil.copyfile(paths["discriminator"], temp), suffix=".keras")

@@ -387,7 +387,9 @@ def _finish_run(gan, config, data, paths, checkpoint, early_stopping):
     atomic_write(paths["generator"], gan.generator.save, suffix=".keras")
     # D is kept for `python -m ganlib.sample --discriminator-plot` (its verdict on samples).
     atomic_write(paths["discriminator"], gan.discriminator.save, suffix=".keras")
-    viz.save_gif(SampleGrids.saved_frames(paths["samples"]), paths["gif"])
+    frames = SampleGrids.saved_frames(paths["samples"])
+    viz.save_gif(frames, paths["gif"])
+    viz.save_training_video(frames, paths["video"])
     card = write_card(paths["card"], gan, config, data, global_step(gan),
                       checkpoint.saved_wall_time,
                       early_stopping.checkpoint_state() if early_stopping else None)

@@ -1,7 +1,9 @@
-"""Pictures: sample grids, the training-progress GIF and loss curves."""
+"""Pictures: sample grids, the training-progress GIF and MP4 (step-labelled), plots."""
+
+import os
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ganlib.data import to_uint8
 from ganlib.files import atomic_write
@@ -26,6 +28,11 @@ def image_grid(images, columns=8, padding=2):
     return grid[..., 0] if channels == 1 else grid
 
 
+def upscaled(picture, scale):
+    """A uint8 picture made `scale` times larger with sharp pixels (nearest neighbour)."""
+    return np.repeat(np.repeat(picture, scale, axis=0), scale, axis=1)
+
+
 def save_png(path, picture, scale=1):
     """Write a uint8 picture (H, W) or (H, W, 3) as PNG, atomically, scaled up by `scale`."""
     image = Image.fromarray(picture)
@@ -34,21 +41,79 @@ def save_png(path, picture, scale=1):
     atomic_write(path, lambda temp_path: image.save(temp_path, format="PNG"), suffix=".png")
 
 
-def save_gif(frame_paths, path, seconds_per_frame=0.25, hold_last_seconds=2.0):
-    """Join PNG frames into a looping GIF; the last frame stays up a little longer.
+def step_of(frame_path):
+    """The training step in a grid's file name (samples/step_0001200.png -> 1200), or None."""
+    stem = os.path.splitext(os.path.basename(frame_path))[0]
+    return int(stem[5:]) if stem.startswith("step_") and stem[5:].isdigit() else None
 
-    Returns how many frames could not be read and were left out.
-    """
+
+def with_caption(picture, text):
+    """The picture with a white band on top holding `text` (e.g. the training step)."""
+    font = ImageFont.load_default(size=max(10, min(16, picture.width // 16)))
+    band = font.getbbox("Ag")[3] + 6
+    captioned = Image.new("RGB", (picture.width, picture.height + band), "white")
+    captioned.paste(picture.convert("RGB"), (0, band))
+    ImageDraw.Draw(captioned).text((4, 3), text, fill="black", font=font)
+    return captioned
+
+
+def training_frames(frame_paths):
+    """The saved sample grids as pictures captioned with their step; unreadable ones skipped."""
     frames = []
     for frame_path in frame_paths:
         try:
-            frames.append(Image.open(frame_path).convert("P"))
+            with Image.open(frame_path) as picture:
+                step = step_of(frame_path)
+                frames.append(with_caption(picture, f"step {step:,}") if step is not None
+                              else picture.convert("RGB"))
         except (OSError, ValueError):  # a damaged frame costs one frame, not the GIF
             pass
+    return frames
+
+
+def save_gif(frame_paths, path, seconds_per_frame=0.25, hold_last_seconds=2.0):
+    """Join the training grids into a looping GIF, each labelled with its step; the last
+    frame stays up a little longer. Returns how many frames could not be read."""
+    frames = training_frames(frame_paths)
     if not frames:
         return len(frame_paths)
-    _write_gif(frames, path, seconds_per_frame, hold_last_seconds)
+    _write_gif([frame.convert("P", palette=Image.ADAPTIVE) for frame in frames], path,
+               seconds_per_frame, hold_last_seconds)
     return len(frame_paths) - len(frames)
+
+
+def save_mp4(pictures, path, frames_per_second=8, hold_last_seconds=2.0):
+    """Write pictures (PIL images or uint8 arrays) as an H.264 MP4 video.
+
+    The encoder is the ffmpeg binary that the `imageio-ffmpeg` wheel carries. H.264 wants
+    even sides, so frames are padded with white to the next even size.
+    """
+    import imageio.v2 as imageio
+
+    arrays = [np.asarray(Image.fromarray(p) if isinstance(p, np.ndarray) else p)
+              for p in pictures]
+    arrays = [np.repeat(a[..., None], 3, -1) if a.ndim == 2 else a[..., :3] for a in arrays]
+    height = max(a.shape[0] for a in arrays) + max(a.shape[0] for a in arrays) % 2
+    width = max(a.shape[1] for a in arrays) + max(a.shape[1] for a in arrays) % 2
+    padded = [np.pad(a, ((0, height - a.shape[0]), (0, width - a.shape[1]), (0, 0)),
+                     constant_values=255) for a in arrays]
+    padded += [padded[-1]] * int(hold_last_seconds * frames_per_second)
+
+    def write(temp_path):
+        with imageio.get_writer(temp_path, format="FFMPEG", mode="I", fps=frames_per_second,
+                                codec="libx264", pixelformat="yuv420p", macro_block_size=1,
+                                ffmpeg_log_level="error") as writer:
+            for frame in padded:
+                writer.append_data(frame)
+    atomic_write(path, write, suffix=".mp4")
+
+
+def save_training_video(frame_paths, path, frames_per_second=8):
+    """The training grids as an MP4, each labelled with its step; False if none was readable."""
+    frames = training_frames(frame_paths)
+    if frames:
+        save_mp4(frames, path, frames_per_second)
+    return bool(frames)
 
 
 def save_image_gif(pictures, path, scale=4, seconds_per_frame=0.4):

@@ -278,3 +278,49 @@ def test_console_commands_and_import_from_any_folder(tmp_path):
     found = subprocess.run([sys.executable, "-c", "import ganlib; print(ganlib.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True)
     assert os.path.dirname(found.stdout.strip()) == os.path.join(ROOT, "ganlib")
+
+
+def test_training_video_and_gif_frames_carry_the_step(snapshot_run):
+    import imageio.v3 as iio
+
+    run, _ = snapshot_run
+    grids = sorted(os.listdir(run / "samples"))
+    assert grids == [f"step_{step:07d}.png" for step in (0, 4, 8, 12, 16)]
+    video = iio.imread(run / "progress.mp4")
+    assert video.shape[0] >= len(grids) and video.shape[-1] == 3  # (+ the held last frame)
+    with Image.open(run / "progress.gif") as gif:
+        frames = [np.asarray(frame.convert("L")) for frame in ImageSequence.Iterator(gif)]
+    assert len(frames) == len(grids)
+    with Image.open(run / "samples" / grids[0]) as grid:
+        band = frames[0].shape[0] - grid.height  # the caption band above the grid
+    assert band > 8
+    captions = [frame[:band] for frame in frames]
+    assert all((caption < 128).any() for caption in captions)  # dark text on white
+    assert not np.array_equal(captions[0], captions[-1])  # "step 0" is not "step 16"
+
+
+def test_latent_walk_video(tmp_path):
+    import imageio.v3 as iio
+
+    from ganlib import sample
+
+    code, _, err = _main(sample, ["dcgan", "--interpolate", 3, "--num", 4, "--out",
+                                  tmp_path / "walk.mp4"])
+    assert code == 0, err
+    video = iio.imread(tmp_path / "walk.mp4")
+    assert video.shape[0] == 3 * 12  # 12 frames between each pair of points, looping
+    # Neighbouring frames are close (a smooth walk), far frames differ.
+    step = np.abs(video[1].astype(int) - video[0]).mean()
+    far = np.abs(video[18].astype(int) - video[0]).mean()
+    assert step < far
+    noise = sample.latent_walk(np.random.default_rng(0).normal(size=(3, 2, 8)), 4)
+    assert noise.shape == (12, 2, 8)
+    norms = np.linalg.norm(noise, axis=-1)  # slerp keeps the vectors' length roughly
+    assert norms.min() > 0.5 * np.linalg.norm(np.random.default_rng(0).normal(size=(3, 2, 8)),
+                                              axis=-1).min()
+    for argv, phrase in ((["--interpolate", 1, "--out", tmp_path / "w.mp4"], "between 2 and"),
+                         (["--interpolate", 3, "--out", tmp_path / "w.png"], "must end in .mp4"),
+                         (["--interpolate", 3, "--sweep", "1=0:1:3", "--out",
+                           tmp_path / "w.mp4"], "use one")):
+        code, _, err = _main(sample, ["dcgan", *argv])
+        assert code == 2 and phrase in err, err
