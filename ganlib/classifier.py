@@ -1,11 +1,21 @@
 """A small image classifier per dataset: the judge behind `ganlib.metrics`.
 
     python -m ganlib.classifier mnist      # trains it and ships trained_models/classifier_mnist.keras
+    python -m ganlib.classifier pokemon    # no real classes: learns to tell rotations apart
+    python -m ganlib.classifier folder --data-dir my_photos --out runs/my_judge.keras
 
 Two conv blocks and a 128-unit feature layer. The features (the penultimate layer) feed
 the Frechet classifier distance; the softmax feeds the classifier score, class coverage
 and conditional accuracy. It is trained on the dataset's training split and its accuracy on
 the held-out test split is written in its card, so every metric says how good its judge is.
+
+Pokemon sprites and your own folders have no classes worth judging by (normal/shiny is a
+colouring, a folder's subfolders may be anything). Their judge is trained without labels,
+on a task the images set themselves: which of four quarter turns was applied to an image
+(Gidaris et al., 2018). To answer, a network must learn what upright shapes look like, so
+its features still separate plausible sprites from blobs, and the Frechet distance on them
+works like the FCD. It cannot say which class a sample is, so class coverage and the
+classifier score are left out for these datasets.
 """
 
 import argparse
@@ -21,6 +31,7 @@ from ganlib.files import atomic_write, write_json
 from ganlib.sample import TRAINED_MODELS
 
 FEATURES_LAYER = "features"
+LABEL_FREE = ("pokemon", "folder")  # judged by a rotation-prediction network
 
 
 def classifier_path(dataset):
@@ -43,34 +54,64 @@ def build_classifier(image_shape, num_classes):
     ], name="classifier")
 
 
-def train_classifier(dataset, epochs=15, seed=0, verbose=1):
+def rotation_task(images):
+    """Each image in its four quarter turns, labelled 0..3: classes without labels."""
+    rotated = np.concatenate([np.rot90(images, turns, axes=(1, 2)) for turns in range(4)])
+    return rotated, np.repeat(np.arange(4, dtype=np.int32), len(images))
+
+
+def train_classifier(dataset, epochs=15, seed=0, verbose=1, data_dir=None, limit=None,
+                     image_size=None):
     """Train the classifier on the train split; return (model, held-out accuracy, card)."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    train = load_dataset(dataset, "train")
-    test = load_dataset(dataset, "test")
-    model = build_classifier(train.image_shape, train.num_classes)
+    options = dict(data_dir=data_dir, image_size=image_size)
+    train = load_dataset(dataset, "train", limit=limit, **options)
+    test = load_dataset(dataset, "test", **options)
+    train_images, train_labels = train.images, train.labels
+    test_images, test_labels = test.images, test.labels
+    task = "classes"
+    if dataset in LABEL_FREE:
+        task = "rotation"
+        train_images, train_labels = rotation_task(train_images)
+        test_images, test_labels = rotation_task(test_images)
+    model = build_classifier(train.image_shape, 4 if task == "rotation" else train.num_classes)
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     # Small random shifts: the offline MNIST sample has only 4,000 training digits.
     augment = keras.Sequential([keras.layers.RandomTranslation(0.1, 0.1, seed=seed)])
-    images = to_unit_range(train.images)
+    images = to_unit_range(train_images)
     started = time.time()
     for epoch in range(epochs):
         shifted = np.asarray(augment(images, training=True))
-        model.fit(shifted, train.labels, batch_size=128, epochs=epoch + 1,
+        model.fit(shifted, train_labels, batch_size=128, epochs=epoch + 1,
                   initial_epoch=epoch, verbose=verbose)
-    _, accuracy = model.evaluate(to_unit_range(test.images), test.labels, verbose=0)
+    _, accuracy = model.evaluate(to_unit_range(test_images), test_labels, verbose=0)
     card = {"dataset": dataset, "data_source": train.source, "training_images": len(train),
             "test_images": len(test), "test_accuracy": round(float(accuracy), 4),
-            "epochs": epochs, "wall_time_seconds": round(time.time() - started, 1)}
+            "task": task, "epochs": epochs,
+            "wall_time_seconds": round(time.time() - started, 1)}
     return model, float(accuracy), card
 
 
-def load_classifier(dataset):
-    """The shipped classifier of a dataset (a clear error says how to train one)."""
-    path = classifier_path(dataset)
+def classifier_card(dataset, path=None):
+    """The card of a dataset's judge ({} when it has none): its task and accuracy."""
+    import json
+
+    path = os.path.splitext(path or classifier_path(dataset))[0] + ".json"
+    try:
+        with open(path) as file:
+            card = json.load(file)
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
+def load_classifier(dataset, path=None):
+    """The shipped classifier of a dataset, or the one at `path` (an error says how to
+    train one)."""
+    path = path or classifier_path(dataset)
     if not os.path.isfile(path):
         raise GanlibError(f"no classifier for {dataset} at {path}; train it with "
                           f"`python -m ganlib.classifier {dataset}`")
@@ -113,14 +154,26 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", help=f"one of: {', '.join(DATASETS)}")
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--data-dir", help="the dataset's folder (folder, cifar10 offline)")
+    parser.add_argument("--limit", type=int, help="train on this many images (quick runs)")
+    parser.add_argument("--image-size", type=int,
+                        help="pokemon and folder: the side of the generators it will judge")
     parser.add_argument("--out", help="model path (default: the shipped location)")
     args = parser.parse_args(argv)
     try:
         if args.dataset not in DATASETS:
             raise GanlibError(f"unknown dataset '{args.dataset}'; choose one of: "
                               f"{', '.join(DATASETS)}")
+        if args.dataset == "folder" and not args.out:
+            raise GanlibError("a folder's judge is yours, not shipped: pass --out, e.g. "
+                              "--out runs/my_photos_judge.keras, then evaluate with "
+                              "--classifier that file")
+        if args.epochs < 1:
+            raise GanlibError(f"--epochs must be at least 1, got {args.epochs}")
         out = args.out or classifier_path(args.dataset)
-        model, accuracy, card = train_classifier(args.dataset, args.epochs, verbose=2)
+        model, accuracy, card = train_classifier(args.dataset, args.epochs, verbose=2,
+                                                 data_dir=args.data_dir, limit=args.limit,
+                                                 image_size=args.image_size)
         atomic_write(out, _without_optimizer(model).save, suffix=".keras")
         write_json(os.path.splitext(out)[0] + ".json", card)
     except GanlibError as error:

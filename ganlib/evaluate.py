@@ -2,6 +2,11 @@
 
     python -m ganlib.evaluate dcgan                      # the shipped generator, N = 1000
     python -m ganlib.evaluate dcgan --model runs/dcgan-mnist/generator.keras --num 2000
+    python -m ganlib.evaluate dcgan --dataset pokemon    # judged without labels
+
+Datasets without useful classes (pokemon, your folders) are judged by a network trained
+to tell rotations apart (`ganlib.classifier`): the Frechet distance on its features and the
+novelty are measured, class coverage and the classifier score are not.
 
 Real images are drawn from the whole dataset in a fixed order: the first N are the
 reference for the generated set, the next N give the real-data floor of the FCD. The same
@@ -20,14 +25,15 @@ from ganlib.errors import GanlibError
 from ganlib.variants import VARIANTS, get_variant
 
 
-def real_sets(dataset, num, classes=None, with_all=False):
+def real_sets(dataset, num, classes=None, with_all=False, options=None):
     """Two disjoint sets of `num` real uint8 images (reference, floor), fixed order.
 
     With `with_all`, the whole dataset's images come third (for the novelty check).
+    `options` are extra `load_dataset` options (image size, a folder's path).
     """
     from ganlib.data import load_dataset
 
-    data = load_dataset(dataset, "all", classes, verbose=False)
+    data = load_dataset(dataset, "all", classes, verbose=False, **(options or {}))
     if len(data) < 2 * num:
         raise GanlibError(f"--num {num} needs {2 * num} real images, {data.name} has "
                           f"{len(data)}; lower --num")
@@ -36,27 +42,43 @@ def real_sets(dataset, num, classes=None, with_all=False):
     return (*sets, data.images) if with_all else sets
 
 
-def evaluate_generator(generator, card, num=1000, seed=0, classifier=None):
+def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
+                       classifier_file=None):
     """All metrics of a generator at N = `num`, as a dict ready for its card."""
-    from ganlib.classifier import features_and_probabilities, load_classifier
+    from ganlib.classifier import classifier_card, features_and_probabilities, load_classifier
     from ganlib.data import to_unit_range
-    from ganlib.sample import generate_images, latent_noise, sample_labels
+    from ganlib.sample import dataset_options, generate_images, latent_noise, sample_labels
 
     dataset = card.get("dataset", "mnist")
-    classifier = classifier or load_classifier(dataset)
+    classifier = classifier or load_classifier(dataset, classifier_file)
+    label_free = classifier_card(dataset, classifier_file).get("task") == "rotation"
+    judged, drawn = tuple(classifier.input_shape[1:]), tuple(generator.output_shape[1:])
+    if judged != drawn:
+        raise GanlibError(f"the {dataset} judge takes {judged} images but this generator draws "
+                          f"{drawn}; train a judge at that size with `python -m "
+                          "ganlib.classifier` and pass it with --classifier")
     labels = sample_labels(card, num)
     noise = latent_noise(num, card["latent_dim"], seed)
     generated = generate_images(generator, noise, labels)
-    reference, floor_set, all_real = real_sets(dataset, num, card.get("classes"), with_all=True)
+    reference, floor_set, all_real = real_sets(dataset, num, card.get("classes"), with_all=True,
+                                               options=dataset_options(card))
     # One pass of the classifier over all three sets, then split them apart again.
     all_images = np.concatenate([generated, to_unit_range(reference), to_unit_range(floor_set)])
     features, probabilities = features_and_probabilities(classifier, all_images)
     fake_features, real_features, floor_features = np.split(features, 3)
     fake_probabilities = probabilities[:num]
-    classes = card.get("classes") or list(range(fake_probabilities.shape[1]))
-    shares, covered = metrics.class_coverage(fake_probabilities, classes)
     fcd = metrics.frechet_distance(fake_features, real_features)
     floor = metrics.frechet_distance(floor_features, real_features)
+    # Every real image, training images included: copies of them score near 0.
+    novelty = round(metrics.novelty(generated, to_unit_range(floor_set),
+                                    to_unit_range(all_real)), 3)
+    if label_free:
+        return {"num_images": num, "seed": seed, "judge": "rotation-prediction features",
+                "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
+                "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
+                "novelty": novelty}
+    classes = card.get("classes") or list(range(fake_probabilities.shape[1]))
+    shares, covered = metrics.class_coverage(fake_probabilities, classes)
     result = {
         "num_images": num, "seed": seed,
         "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
@@ -64,9 +86,7 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None):
         "classifier_score": round(metrics.classifier_score(fake_probabilities), 3),
         "classes_covered": covered, "num_classes_expected": len(classes),
         "class_shares": {str(k): round(v, 3) for k, v in shares.items()},
-        # Every real image, training images included: copies of them score near 0.
-        "novelty": round(metrics.novelty(generated, to_unit_range(floor_set),
-                                         to_unit_range(all_real)), 3),
+        "novelty": novelty,
     }
     if labels is not None:
         result["conditional_accuracy"] = round(
@@ -78,12 +98,15 @@ def format_result(name, result):
     """A few readable lines of an evaluation."""
     lines = [f"{name}: N = {result['num_images']}, seed {result['seed']}",
              f"  FCD {result['fcd']:.3f}  (real-data floor {result['fcd_real_floor']:.3f}, "
-             f"ratio {result['fcd_over_floor']})",
-             f"  classifier score {result['classifier_score']:.3f}",
-             f"  classes covered {result['classes_covered']} of {result['num_classes_expected']}"
-             f"  shares {result['class_shares']}",
-             f"  novelty {result['novelty']:.3f}  (nearest-real distance vs real images'; "
-             "near 0 = copies)"]
+             f"ratio {result['fcd_over_floor']})"]
+    if "judge" in result:
+        lines[-1] += f"  on {result['judge']} (no labels: no class coverage)"
+    else:
+        lines += [f"  classifier score {result['classifier_score']:.3f}",
+                  f"  classes covered {result['classes_covered']} of "
+                  f"{result['num_classes_expected']}  shares {result['class_shares']}"]
+    lines.append(f"  novelty {result['novelty']:.3f}  (nearest-real distance vs real images'; "
+                 "near 0 = copies)")
     if "conditional_accuracy" in result:
         lines.append(f"  conditional accuracy {result['conditional_accuracy']:.4f}")
     return "\n".join(lines)
@@ -98,6 +121,8 @@ def main(argv=None):
     parser.add_argument("--model", help="a generator .keras file instead of the shipped one")
     parser.add_argument("--num", type=int, default=1000, help="images per set (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--classifier", help="the judge .keras to use instead of the shipped "
+                                             "one (a folder's, from `ganlib.classifier`)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     try:
@@ -114,7 +139,8 @@ def main(argv=None):
                               f"{variant.name}` and pass --model RUN/generator.keras")
         generator, card = load_generator(path)
         card.setdefault("dataset", args.dataset)
-        result = evaluate_generator(generator, card, args.num, args.seed)
+        result = evaluate_generator(generator, card, args.num, args.seed,
+                                    classifier_file=args.classifier)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

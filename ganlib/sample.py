@@ -302,6 +302,18 @@ def save_samples(images, out, columns=8):
                      suffix=".npy")
 
 
+def dataset_options(card):
+    """The `load_dataset` options that give a generator's real images: for the datasets
+    made at a chosen size (pokemon, folder), that of the generator, and a folder's path."""
+    from ganlib.data import RESIZABLE
+
+    if card.get("dataset") not in RESIZABLE:
+        return {}
+    height, _, channels = card["image_shape"]
+    return dict(image_size=height, channels=channels, data_dir=card.get("data_dir"),
+                background=card.get("background") or "white")
+
+
 def discriminator_path(generator_path):
     """Where the discriminator trained with a generator is kept.
 
@@ -350,16 +362,8 @@ def plot_discriminator(path, discriminator, images, labels, card, seed):
     from ganlib import viz
     from ganlib.data import load_dataset, to_unit_range
 
-    from ganlib.data import RESIZABLE
-
-    dataset = card.get("dataset", "mnist")
-    shaped = {}
-    if dataset in RESIZABLE:  # made at the generator's size and colouring
-        height, _, channels = card["image_shape"]
-        shaped = dict(image_size=height, channels=channels,
-                      background=card.get("background") or "white")
-    real = load_dataset(dataset, "train", card.get("classes"), data_dir=card.get("data_dir"),
-                        verbose=False, **shaped)
+    real = load_dataset(card.get("dataset", "mnist"), "train", card.get("classes"),
+                        verbose=False, **dataset_options(card))
     pick = np.random.default_rng(seed).choice(len(real), len(images),
                                               replace=len(images) > len(real))
     real_labels = real.labels[pick].reshape(-1, 1).astype(np.int32) if labels is not None else None

@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from ganlib.errors import GanlibError
 
@@ -296,3 +296,55 @@ def test_rgb_folder_trains_conditionally_and_samples_colour(photo_folder, tmp_pa
     images = np.load(tmp_path / "s.npy")
     assert code == 0 and images.shape == (3, 32, 32, 3) and images.dtype == np.uint8
     assert "--data-dir" in (out / "generator.json").read_text()
+
+
+def test_rotation_task_labels_each_quarter_turn():
+    from ganlib.classifier import rotation_task
+
+    images = np.zeros((2, 4, 4, 1), np.uint8)
+    images[:, 0, :] = 255  # a bright top row
+    rotated, labels = rotation_task(images)
+    assert labels.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert np.all(rotated[0, 0, :] == 255) and np.all(rotated[2][:, 0] == 255)  # turned left
+    assert np.all(rotated[4, -1, :] == 255)  # upside down: the bright row is at the bottom
+
+
+def test_label_free_judge_measures_a_folder_run(tmp_path, capsys):
+    """A folder has no classes to judge by: its judge learns rotations, and the evaluation
+    reports the Frechet distance on those features and the novelty, no class coverage."""
+    from ganlib import classifier, evaluate, train
+    from ganlib.sample import load_generator
+
+    root = tmp_path / "shapes"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(60):  # upright "houses": a roof triangle over a box, random colours
+        picture = Image.new("RGB", (16, 16), "white")
+        draw = ImageDraw.Draw(picture)
+        colour = tuple(int(c) for c in rng.integers(0, 200, 3))
+        draw.polygon([(2, 8), (8, 1 + index % 3), (14, 8)], fill=colour)
+        draw.rectangle([4, 8, 12, 14], fill=colour)
+        picture.save(root / f"house{index}.png")
+    judge = tmp_path / "judge.keras"
+    assert classifier.main(["folder", "--data-dir", str(root), "--image-size", "16",
+                            "--epochs", "2", "--out", str(judge)]) == 0
+    assert json_of(tmp_path / "judge.json")["task"] == "rotation"
+    run = tmp_path / "run"
+    assert train.main(["dcgan", "--dataset", "folder", "--data-dir", str(root), "--image-size",
+                       "16", "--split", "all", "--batch-size", "8", "--epochs", "1",
+                       "--g-filters", "0.25", "--d-filters", "0.25", "--latent-dim", "8",
+                       "--quiet", "--out", str(run)]) == 0
+    generator, card = load_generator(str(run / "generator.keras"))
+    result = evaluate.evaluate_generator(generator, card, 20, classifier_file=str(judge))
+    assert result["judge"] == "rotation-prediction features"
+    assert result["fcd"] > result["fcd_real_floor"] > 0 and result["novelty"] > 0
+    assert "classes_covered" not in result
+    capsys.readouterr()
+    code = evaluate.main(["dcgan", "--model", str(run / "generator.keras"), "--num", "20"])
+    assert code == 2 and "no classifier for folder" in capsys.readouterr().err
+
+
+def json_of(path):
+    import json
+
+    return json.loads(path.read_text())
