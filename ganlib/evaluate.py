@@ -72,10 +72,12 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
     # Every real image, training images included: copies of them score near 0.
     novelty = round(metrics.novelty(generated, to_unit_range(floor_set),
                                     to_unit_range(all_real)), 3)
+    precision, recall = metrics.precision_recall(real_features, fake_features)
     if label_free:
         return {"num_images": num, "seed": seed, "judge": "rotation-prediction features",
                 "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
                 "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
+                "precision": round(precision, 3), "recall": round(recall, 3),
                 "novelty": novelty}
     classes = card.get("classes") or list(range(fake_probabilities.shape[1]))
     shares, covered = metrics.class_coverage(fake_probabilities, classes)
@@ -83,6 +85,7 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
         "num_images": num, "seed": seed,
         "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
         "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
+        "precision": round(precision, 3), "recall": round(recall, 3),
         "classifier_score": round(metrics.classifier_score(fake_probabilities), 3),
         "classes_covered": covered, "num_classes_expected": len(classes),
         "class_shares": {str(k): round(v, 3) for k, v in shares.items()},
@@ -99,6 +102,9 @@ def format_result(name, result):
     lines = [f"{name}: N = {result['num_images']}, seed {result['seed']}",
              f"  FCD {result['fcd']:.3f}  (real-data floor {result['fcd_real_floor']:.3f}, "
              f"ratio {result['fcd_over_floor']})"]
+    if "precision" in result:
+        lines.append(f"  precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
+                     "(realistic / covering the data, k = 3 nearest neighbours)")
     if "judge" in result:
         lines[-1] += f"  on {result['judge']} (no labels: no class coverage)"
     else:

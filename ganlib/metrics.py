@@ -13,6 +13,11 @@ image classifier (`ganlib.classifier`) and compare what it sees in generated and
 - Class coverage: the share of images per predicted class; a class is covered when it
   gets at least half its fair share. Mode collapse shows up as uncovered classes.
 - Conditional accuracy: for an image generated for label k, how often the classifier says k.
+- Precision and recall (Kynkaanniemi et al., 2019), in the same feature space: each real
+  image gets a ball reaching its k-th nearest real neighbour; precision is the share of
+  generated images inside some real ball ("are the samples realistic?"), recall the share
+  of real images inside some generated image's ball ("do the samples cover the data?").
+  Both run from 0 to 1; a collapsed generator can have high precision and low recall.
 - Novelty: the median pixel distance from each generated image to its nearest real image,
   divided by the same median for real images (to their nearest *other* real image). About 1
   means the samples are as far from the data as real digits are from each other; near 0
@@ -88,3 +93,24 @@ def novelty(generated, real_sample, all_real):
     generated_distance = np.median(nearest_neighbour_distances(generated, all_real))
     real_distance = np.median(nearest_neighbour_distances(real_sample, all_real, skip_self=True))
     return float(generated_distance / real_distance)
+
+
+def _pairwise_distances(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    squared = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None] - 2 * a @ b.T
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def knn_radii(features, k=3):
+    """Distance from each feature vector to its k-th nearest other one in the same set."""
+    distances = _pairwise_distances(features, features)
+    return np.partition(distances, k, axis=1)[:, k]  # column 0 is the point itself
+
+
+def precision_recall(real_features, fake_features, k=3):
+    """(precision, recall) of generated against real features, k-nearest-neighbour balls."""
+    real_radii, fake_radii = knn_radii(real_features, k), knn_radii(fake_features, k)
+    distances = _pairwise_distances(fake_features, real_features)  # (fake, real)
+    precision = np.mean(np.any(distances <= real_radii[None, :], axis=1))
+    recall = np.mean(np.any(distances.T <= fake_radii[None, :], axis=1))
+    return float(precision), float(recall)

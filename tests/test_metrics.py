@@ -154,3 +154,21 @@ def test_ship_refuses_an_unfinished_run(tmp_path):
     from conftest import assert_clean_error, run_module
 
     assert_clean_error(run_module("ganlib.ship", tmp_path), "no finished run")
+
+
+def test_precision_and_recall_separate_realism_from_coverage():
+    """Kynkaanniemi et al.'s k-NN precision/recall on point clouds with a known answer."""
+    from ganlib.metrics import precision_recall
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 2))
+    same = rng.normal(size=(400, 2))
+    precision, recall = precision_recall(real, same)
+    assert precision > 0.9 and recall > 0.9
+    # Collapse: every sample near one real mode -> realistic (high precision), no coverage.
+    collapsed = rng.normal(scale=0.05, size=(400, 2)) + real[0]
+    precision, recall = precision_recall(real, collapsed)
+    assert precision > 0.9 and recall < 0.2
+    # Off the data: samples far away are neither realistic nor covering.
+    precision, recall = precision_recall(real, same + 8.0)
+    assert precision < 0.05 and recall < 0.05
