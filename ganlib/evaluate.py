@@ -124,7 +124,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variant", help=f"one of: {', '.join(VARIANTS)} (any case)")
     parser.add_argument("--dataset", default="mnist", help="which shipped model (default mnist)")
-    parser.add_argument("--model", help="a generator .keras file instead of the shipped one")
+    parser.add_argument("--model", help="a generator .keras file or a run folder instead of "
+                                        "the shipped one")
     parser.add_argument("--num", type=int, default=1000, help="images per set (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classifier", help="the judge .keras to use instead of the shipped "
@@ -132,13 +133,13 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     try:
-        from ganlib.sample import check_seed, load_generator, shipped_model_path
+        from ganlib.sample import check_seed, load_generator, model_path, shipped_model_path
 
         variant = get_variant(args.variant)
         check_seed(args.seed)
         if args.num < 2:
             raise GanlibError(f"--num must be at least 2, got {args.num}")
-        path = args.model or shipped_model_path(variant.name, args.dataset)
+        path = model_path(args.model) or shipped_model_path(variant.name, args.dataset)
         if not args.model and not os.path.isfile(path):
             raise GanlibError(f"no shipped {variant.name} generator for {args.dataset} "
                               f"({path}); train one with `python -m ganlib.train "
