@@ -152,7 +152,8 @@ class SampleGrids(keras.callbacks.Callback):
         """Write the grid for `step` (once)."""
         path = self.frame_path(step)
         if not os.path.exists(path):
-            images = self.model.generate(self.noise, self.labels, training=False)
+            with self.model.averaged_generator():  # the moving average, with --ema
+                images = self.model.generate(self.noise, self.labels, training=False)
             viz.save_png(path, viz.image_grid(np.asarray(images), self.columns), scale=2)
 
 
@@ -206,7 +207,8 @@ class GeneratorSnapshots(keras.callbacks.Callback):
             model_path, card_path = self.paths_for_step(step)
             if not os.path.exists(model_path):
                 os.makedirs(os.path.dirname(model_path), exist_ok=True)
-                atomic_write(model_path, self.model.generator.save, suffix=".keras")
+                with self.model.averaged_generator() as generator:
+                    atomic_write(model_path, generator.save, suffix=".keras")
                 self.write_card(card_path, step)
 
 

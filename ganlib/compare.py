@@ -14,6 +14,7 @@ file into the report's comparison table (mean and spread over seeds per arm).
 import argparse
 import json
 import os
+import signal
 import sys
 
 from ganlib.errors import GanlibError
@@ -117,6 +118,12 @@ def main(argv=None):
                         help="JSON-lines file the results are appended to "
                              "(default report/tricks_comparison.jsonl)")
     args = parser.parse_args(argv)
+    from ganlib import train
+
+    # SIGTERM stops the current run after its step, with a checkpoint (as for ganlib.train):
+    # the same command then continues that run where it stopped.
+    train.STOP_REQUESTED.clear()
+    signal.signal(signal.SIGTERM, lambda signum, frame: train.STOP_REQUESTED.set())
     try:
         arms = args.arms.split(",")
         unknown = [arm for arm in arms if arm not in ARMS]
@@ -142,6 +149,10 @@ def main(argv=None):
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except train.TrainingStopped as stopped:
+        print(f"terminated: checkpoint written at step {stopped.step}; run the same command "
+              "again to continue the comparison", file=sys.stderr)
+        return 128 + signal.SIGTERM
     return 0
 
 

@@ -18,7 +18,9 @@ The pieces that vary between families are plugged in, each from its own module:
 - `loss` (`ganlib.losses`): D's and G's losses, an optional gradient penalty, and what to
   log as "D(x)" / "D(G(z))";
 - `policy` (`ganlib.tricks.update_policies`): which updates this step makes;
-- `label_noise` (`ganlib.tricks.label_noise`): D's targets swapped at random.
+- `label_noise` (`ganlib.tricks.label_noise`): D's targets swapped at random;
+- `diff_augment` (`ganlib.tricks.diff_augment`): random differentiable changes to every
+  image D sees in training, real and generated alike.
 
 The model counts its own steps (`step`), so a step in which G rests still counts, and
 draws every random number of the step from stateless seeds (seed, step): the images and
@@ -26,17 +28,22 @@ noise arrive with the data (`ganlib.data.training_batches`), so a resumed or dis
 run is reproducible.
 """
 
+import contextlib
+
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from ganlib.knobs import UPDATES
 from ganlib.losses import BinaryCrossEntropyLoss
+from ganlib.tricks.diff_augment import DiffAugment
 from ganlib.tricks.label_noise import LabelNoise, discriminator_targets
 from ganlib.tricks.update_policies import AlwaysUpdate
 
 # Each random draw of a step has its own stream, from (run seed, step, purpose, D update).
 BOOST_DRAW, LABEL_FLIPS, PENALTY = 0, 1, 2
+AUGMENT_REAL, AUGMENT_FAKE, AUGMENT_FOR_G = 3, 4, 5  # DiffAugment: one stream per D call
 
 
 class GAN(keras.Model):
@@ -44,7 +51,7 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=None, loss=None,
                  critic_steps=1, update="simultaneous", policy=None, label_noise=None,
-                 seed=0, **kwargs):
+                 diff_augment=None, ema_decay=0.0, seed=0, **kwargs):
         super().__init__(**kwargs)
         if update not in UPDATES:
             raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
@@ -57,6 +64,8 @@ class GAN(keras.Model):
         self.update = update
         self.policy = policy or AlwaysUpdate()
         self.label_noise = label_noise or LabelNoise()
+        self.diff_augment = diff_augment or DiffAugment()
+        self.ema_decay = float(ema_decay)  # G's optimizer keeps a moving average of G
         self.seed = int(seed)
         # The global step: G may rest on some steps, so its optimizer cannot count them.
         self.step = keras.Variable(0, dtype="int64", trainable=False,
@@ -122,10 +131,37 @@ class GAN(keras.Model):
         inputs = [noise, labels] if self.conditional else noise
         return self.generator(inputs, training=training)
 
-    def discriminate(self, images, labels=None, training=False):
-        """D's raw outputs for images (and their labels, for a conditional GAN)."""
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """Inside this block G holds the moving average of its weights (with --ema), so
+        grids, evaluations and the saved generator use it; training resumes unchanged."""
+        if not self.ema_decay:
+            yield self.generator
+            return
+        weights = self.generator.trainable_variables
+        current = [np.asarray(variable) for variable in weights]
+        self.g_optimizer.finalize_variable_values(weights)  # copies the averages in
+        try:
+            yield self.generator
+        finally:
+            for variable, value in zip(weights, current):
+                variable.assign(value)
+
+    def discriminate(self, images, labels=None, training=False, augment_seed=None):
+        """D's raw outputs for images (and their labels, for a conditional GAN).
+
+        With DiffAugment on, a training call passes `augment_seed` and D sees the images
+        randomly changed (the same kinds of change for real and generated ones).
+        """
+        if self.diff_augment and augment_seed is not None:
+            images = self.diff_augment(images, augment_seed)
         inputs = [images, labels] if self.conditional else images
         return self.discriminator(inputs, training=training)
+
+    def _judge(self, images, labels, step, purpose, draw):
+        """A training-time D call, with its own DiffAugment draw."""
+        return self.discriminate(images, labels, training=True,
+                                 augment_seed=self._seed(step, purpose, draw))
 
     # ---- the training step -------------------------------------------------------------
 
@@ -152,8 +188,8 @@ class GAN(keras.Model):
         """D and G step from one forward pass: both gradients at the same point."""
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generate(noise, labels, training=True)
-            real_logits = self.discriminate(real_images, labels, training=True)
-            fake_logits = self.discriminate(fake_images, labels, training=True)
+            real_logits = self._judge(real_images, labels, step, AUGMENT_REAL, draw)
+            fake_logits = self._judge(fake_images, labels, step, AUGMENT_FAKE, draw)
             g_loss = self.loss_function.generator_loss(fake_logits)
             # (Both tapes record D's loss, but only g_loss is differentiated for G.)
             d_loss, penalty = self._discriminator_loss(
@@ -173,7 +209,7 @@ class GAN(keras.Model):
             with generator_tape.stop_recording():
                 self._discriminator_update(real_images, fake_images, labels, plan, step, draw)
             g_loss = self.loss_function.generator_loss(
-                self.discriminate(fake_images, labels, training=True))
+                self._judge(fake_images, labels, step, AUGMENT_FOR_G, draw))
         self._apply(self.g_optimizer, generator_tape, g_loss, self.generator,
                     self.g_learning_rate, plan.g_gate)
         self._track_generator(g_loss, plan.g_gate)
@@ -186,8 +222,8 @@ class GAN(keras.Model):
             # every D call in the step then has one shape, so oneDNN reuses one set of
             # kernels (measured ~4% faster per step on a 2-core CPU), and a D with
             # BatchNorm would never mix real and fake statistics.
-            real_logits = self.discriminate(real_images, labels, training=True)
-            fake_logits = self.discriminate(fake_images, labels, training=True)
+            real_logits = self._judge(real_images, labels, step, AUGMENT_REAL, draw)
+            fake_logits = self._judge(fake_images, labels, step, AUGMENT_FAKE, draw)
             d_loss, penalty = self._discriminator_loss(
                 real_images, fake_images, labels, real_logits, fake_logits, plan, step, draw)
         # `monitored` compares D's loss with G's at this same point of the game.

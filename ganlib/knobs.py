@@ -21,6 +21,7 @@ GENERATOR_LOSSES = ("non_saturating", "minimax")
 UPDATES = ("simultaneous", "alternating")     # how D's and G's update share a step
 POLICIES = ("always", "monitored", "boost")   # which updates a step makes
 OPTIMIZERS = ("adam", "rmsprop")
+DIFF_AUGMENTATIONS = ("translation", "cutout", "color")  # ganlib.tricks.diff_augment
 
 
 def _knob(default, help, type_=None):
@@ -43,6 +44,14 @@ class Knobs:
         False, "add a minibatch-discrimination layer before D's logit (Salimans et al. 2016)")
     minibatch_kernels: int = _knob(50, "minibatch discrimination: number of kernels")
     minibatch_kernel_dim: int = _knob(5, "minibatch discrimination: dimension of each kernel")
+    spectral_norm: bool = _knob(
+        False, "spectral normalisation of every discriminator layer (Miyato et al. 2018)")
+    # Small data and smoother samples
+    diff_augment: str = _knob(
+        "", "DiffAugment (Zhao et al. 2020): the same random, differentiable changes to every "
+            "image D sees, real and fake; comma-separated translation, cutout, color (RGB)")
+    ema: float = _knob(0.0, "sample from an exponential moving average of G's weights with "
+                            "this decay, e.g. 0.999 (0 = off)")
     # Losses
     loss: str = _knob(None, f"discriminator/critic loss: {', '.join(LOSSES)} "
                             "(default: the variant's)", str)
@@ -138,6 +147,10 @@ class Knobs:
             ("sleep-discriminator", self.sleep_discriminator >= 0, "0 or more"),
             ("sleep-period", self.sleep_period == 0 or self.sleep_period > self.sleep_discriminator,
              "longer than --sleep-discriminator (D must wake up)"),
+            ("diff-augment", all(name.strip() in DIFF_AUGMENTATIONS
+                                 for name in self.diff_augment.split(",") if name.strip()),
+             f"a comma-separated list of {', '.join(DIFF_AUGMENTATIONS)} (or empty)"),
+            ("ema", unit(self.ema), "a decay in [0, 1), e.g. 0.999 (0 = off)"),
             ("dropout-initial", unit(self.dropout_initial), "in [0, 1)"),
             ("dropout-final", _finite(self.dropout_final)
              and 0 <= self.dropout_final <= self.dropout_initial,
@@ -166,6 +179,13 @@ class Knobs:
                    "or --gradient-penalty W")
         if self.weight_clip and self.gradient_penalty:
             yield "choose one of --weight-clip and --gradient-penalty, not both"
+        if self.weight_clip and self.spectral_norm:
+            yield ("choose one of --weight-clip and --spectral-norm: both bound the critic's "
+                   "slope, and clipping a normalised weight undoes the normalisation")
+
+    def augmentations(self):
+        """The DiffAugment policy as a tuple of names (empty = off)."""
+        return tuple(name.strip() for name in self.diff_augment.split(",") if name.strip())
 
 
 def _finite(value):

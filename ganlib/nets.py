@@ -4,9 +4,11 @@ Every builder returns a functional `keras.Model`. A conditional network (num_cla
 takes two inputs, `[noise_or_image, label]`, with labels shaped (batch, 1) of integer ids.
 Discriminators end in one raw output (no sigmoid): the BCE loss works on logits because
 `sigmoid` followed by `log` loses precision exactly where training needs it, and a WGAN
-critic's output is a score, not a probability. Two options serve the tricks: `weight_clip`
-clips every critic weight after each update (WGAN), and `minibatch` = (kernels, dimension)
-adds a minibatch-discrimination layer before the output.
+critic's output is a score, not a probability. Three options serve the tricks:
+`weight_clip` clips every critic weight after each update (WGAN), `minibatch` = (kernels,
+dimension) adds a minibatch-discrimination layer before the output, and `spectral_norm`
+divides each layer's kernel by its largest singular value (Keras's SpectralNormalization),
+so no layer can stretch its input by more than 1: a smoother D, without a penalty term.
 
 The two families:
 - MLP (Goodfellow et al., 2014): fully connected layers on flattened images.
@@ -48,13 +50,18 @@ def _clipped(weight_clip):
     return {"kernel_constraint": constraint, "bias_constraint": constraint} if constraint else {}
 
 
-def _output(x, minibatch, weight_clip):
+def _normalised(layer, spectral_norm):
+    """The layer, wrapped in spectral normalisation when asked for."""
+    return layers.SpectralNormalization(layer) if spectral_norm else layer
+
+
+def _output(x, minibatch, weight_clip, spectral_norm=False):
     """D's last layer: one raw output, after minibatch discrimination if asked for."""
     if minibatch:
         kernels, kernel_dim = minibatch
         x = MinibatchDiscrimination(kernels, kernel_dim, weight_constraint(weight_clip),
                                     name="minibatch_discrimination")(x)
-    return layers.Dense(1, name="logit", **_clipped(weight_clip))(x)
+    return _normalised(layers.Dense(1, name="logit", **_clipped(weight_clip)), spectral_norm)(x)
 
 
 def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
@@ -73,7 +80,7 @@ def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512
 
 
 def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dropout=0.3,
-                      weight_clip=0.0, minibatch=None):
+                      weight_clip=0.0, minibatch=None, spectral_norm=False):
     """MLP discriminator: flattened image (+ one-hot label) -> 1024-512-256 -> one logit."""
     clip = _clipped(weight_clip)
     image = keras.Input(shape=image_shape, name="image")
@@ -81,11 +88,11 @@ def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dro
     if num_classes:
         x = _join_label(x, inputs, num_classes, "image_and_label")
     for width in units:
-        x = layers.Dense(width, **clip)(x)
+        x = _normalised(layers.Dense(width, **clip), spectral_norm)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    logit = _output(x, minibatch, weight_clip)
+    logit = _output(x, minibatch, weight_clip, spectral_norm)
     name = "cgan_discriminator" if num_classes else "mlp_discriminator"
     return keras.Model(inputs if num_classes else image, logit, name=name)
 
@@ -145,7 +152,7 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
 
 def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_layers=0,
                        dropout=0.3, scheduled_dropout=False, conv_layers=None,
-                       weight_clip=0.0, minibatch=None):
+                       weight_clip=0.0, minibatch=None, spectral_norm=False):
     """DCGAN discriminator: stride-2 convs (64, 128, ...) with LeakyReLU and Dropout -> logit.
 
     It has as many stride-2 convs as the generator has upsamplings (2 for 28 and 32 px, 3
@@ -168,7 +175,8 @@ def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_l
         label_maps = layers.UpSampling2D(size=(height, width), name="label_maps")(label_maps)
         x = layers.Concatenate(name="image_and_label_maps")([image, label_maps])
     for i in range(conv_layers):
-        x = layers.Conv2D(base * 2 ** i, 5, strides=2, padding="same", **clip)(x)
+        x = _normalised(layers.Conv2D(base * 2 ** i, 5, strides=2, padding="same", **clip),
+                        spectral_norm)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
         if scheduled_dropout:
             x = ScheduledDropout(dropout)(x)
@@ -176,8 +184,8 @@ def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_l
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
     for _ in range(extra_dense_layers):
-        x = layers.Dense(base * 4, **clip)(x)
+        x = _normalised(layers.Dense(base * 4, **clip), spectral_norm)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    logit = _output(x, minibatch, weight_clip)
+    logit = _output(x, minibatch, weight_clip, spectral_norm)
     name = "cdcgan_discriminator" if num_classes else "dcgan_discriminator"
     return keras.Model(inputs if num_classes else image, logit, name=name)

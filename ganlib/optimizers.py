@@ -48,14 +48,21 @@ class OptimizerSettings:
                 raise GanlibError(f"--{name.replace('_', '-')} must be in [0, 1), got {value}")
         return self
 
-    def make(self, network):
-        """A fresh Keras optimizer for network "d" or "g"."""
+    def make(self, network, ema=0.0):
+        """A fresh Keras optimizer for network "d" or "g".
+
+        With `ema` (a decay such as 0.999) the optimizer also keeps an exponential moving
+        average of the weights it updates (Keras's `use_ema`); it is never written back
+        during training, only swapped in to draw samples (`GAN.averaged_generator`).
+        """
         import keras
 
         learning_rate = self.d_learning_rate if network == "d" else self.g_learning_rate
+        average = dict(use_ema=True, ema_momentum=ema) if ema else {}
         if self.kind == "rmsprop":
-            return keras.optimizers.RMSprop(learning_rate)
-        return keras.optimizers.Adam(learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+            return keras.optimizers.RMSprop(learning_rate, **average)
+        return keras.optimizers.Adam(learning_rate, beta_1=self.beta_1, beta_2=self.beta_2,
+                                     **average)
 
 
 def _pick(value, default):
@@ -64,5 +71,5 @@ def _pick(value, default):
 
 def compile_gan(gan, settings):
     """Give a GAN its two optimizers (built, so a checkpoint can restore their state)."""
-    gan.compile(d_optimizer=settings.make("d"), g_optimizer=settings.make("g"))
+    gan.compile(d_optimizer=settings.make("d"), g_optimizer=settings.make("g", gan.ema_decay))
     return gan

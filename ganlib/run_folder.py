@@ -92,6 +92,10 @@ def check_same_run(config_path, config):
         raise GanlibError(f"{config_path} is unreadable or not a run's options; delete the "
                           "run folder to start over, or choose a new --out")
     current = config_record(config)
+    if isinstance(previous.get("knobs"), dict):
+        # Knobs added after the run started were off then: compare at their defaults.
+        defaults = {field.name: field.default for field in dataclasses.fields(Knobs)}
+        previous["knobs"] = {**defaults, **previous["knobs"]}
     for option in FIXED_OPTIONS:
         if previous.get(option) != current[option]:
             raise GanlibError(

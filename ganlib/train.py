@@ -145,6 +145,10 @@ def _check_data_options(config):
 
         check_image_settings(config.image_size or 64, config.channels or 3)
         parse_background(config.background or "white")
+    grey = config.dataset in ("mnist", "fashion_mnist") or config.channels == 1
+    if grey and "color" in config.knobs.augmentations():
+        raise GanlibError(f"--diff-augment color needs colour images; {config.dataset} here is "
+                          "grey: use translation,cutout")
     if config.augment not in (None, "flip"):
         raise GanlibError(f"unknown --augment '{config.augment}'; the one augmentation is 'flip'")
     if config.dataset == "folder" and not config.data_dir:
@@ -316,10 +320,10 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
         raise GanlibError(
             f"training stopped: the loss became NaN/inf at step {guard.failed_at_step}; "
             f"{kept}; lower --learning-rate and run the command again")
-    if early_stopping:
-        early_stopping.restore_best(gan.generator)  # keep the best generator, not the last
-
-    card = _finish_run(gan, config, data, paths, checkpoint, early_stopping)
+    # Keep the best generator, not the last (its weights are already the averaged ones).
+    restored = bool(early_stopping and early_stopping.restore_best(gan.generator))
+    card = _finish_run(gan, config, data, paths, checkpoint, early_stopping,
+                       average=not restored)
     return TrainResult(gan, config.out, cb.read_history(paths["history"]), card)
 
 
@@ -378,13 +382,18 @@ def snapshot_files(run_folder, step):
     return model, os.path.splitext(model)[0] + ".json"
 
 
-def _finish_run(gan, config, data, paths, checkpoint, early_stopping):
+def _finish_run(gan, config, data, paths, checkpoint, early_stopping, average=True):
     """Save the generator, its card, the discriminator and the progress GIF; return the card."""
+    import contextlib
+
     from ganlib import viz
     from ganlib.callbacks import SampleGrids, global_step
     from ganlib.files import atomic_write
 
-    atomic_write(paths["generator"], gan.generator.save, suffix=".keras")
+    # With --ema, the averaged weights (unless early stopping already restored its best).
+    weights = gan.averaged_generator() if average else contextlib.nullcontext(gan.generator)
+    with weights as generator:
+        atomic_write(paths["generator"], generator.save, suffix=".keras")
     # D is kept for `python -m ganlib.sample --discriminator-plot` (its verdict on samples).
     atomic_write(paths["discriminator"], gan.discriminator.save, suffix=".keras")
     frames = SampleGrids.saved_frames(paths["samples"])

@@ -82,7 +82,7 @@ def build_networks(variant, image_shape, num_classes, knobs):
 
     knobs = knobs.resolved(variant)
     classes = num_classes if variant.conditional else None
-    critic = dict(weight_clip=knobs.weight_clip,
+    critic = dict(weight_clip=knobs.weight_clip, spectral_norm=knobs.spectral_norm,
                   minibatch=((knobs.minibatch_kernels, knobs.minibatch_kernel_dim)
                              if knobs.minibatch_discrimination else None))
     if not variant.convolutional:
@@ -106,11 +106,17 @@ def build_gan(variant, image_shape, num_classes, knobs, seed=0):
     from ganlib.tricks.label_noise import LabelNoise
     from ganlib.tricks.update_policies import make_policy
 
+    from ganlib.tricks.diff_augment import DiffAugment
+
     knobs = knobs.resolved(variant)
+    if "color" in knobs.augmentations() and image_shape[-1] != 3:
+        raise GanlibError("--diff-augment color needs colour images; these have "
+                          f"{image_shape[-1]} channel(s): use translation,cutout")
     generator, discriminator = build_networks(variant, image_shape, num_classes, knobs)
     return GAN(generator, discriminator, knobs.latent_dim,
                num_classes=num_classes if variant.conditional else None,
                loss=make_loss(knobs), critic_steps=knobs.critic_steps, update=knobs.update,
                policy=make_policy(knobs),
                label_noise=LabelNoise(knobs.label_flip, knobs.label_flip_per_sample),
+               diff_augment=DiffAugment(knobs.augmentations()), ema_decay=knobs.ema,
                seed=seed)

@@ -48,7 +48,8 @@ class FcdMonitor:
         from ganlib import metrics
         from ganlib.sample import generate_images
 
-        images = generate_images(gan.generator, self.noise, self.labels)
+        with gan.averaged_generator() as generator:  # what would be shipped (--ema)
+            images = generate_images(generator, self.noise, self.labels)
         return metrics.frechet_distance(self.features(self.classifier, images)[0],
                                         self.real_features)
 
@@ -88,7 +89,8 @@ class EarlyStopping(keras.callbacks.Callback):
             logs[self.monitor.name] = value
         if value < self.best:
             self.best, self.best_step, self.since_best = value, step, 0
-            save_weights(self.best_weights_path, self.model.generator, step)
+            with self.model.averaged_generator() as generator:
+                save_weights(self.best_weights_path, generator, step)
         else:
             self.since_best += 1
         if self.since_best >= self.patience:
