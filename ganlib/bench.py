@@ -5,7 +5,7 @@
 
 Each measurement runs in its own process (so peak memory is that model's alone), trains on
 the real MNIST images for `--warmup` steps (tracing, oneDNN kernel selection) and then
-times `--steps` steps. The baseline is the official TensorFlow DCGAN tutorial's training
+times `--steps` steps (`--bfloat16` adds the DCGAN in mixed bfloat16). The baseline is the official TensorFlow DCGAN tutorial's training
 loop: two `GradientTape`s in one `tf.function`, the same network, data and batch size.
 Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
 measured in the same run, not images/s measured on different machines. `dcgan_alternating`
@@ -26,16 +26,21 @@ from ganlib.variants import VARIANTS
 
 BASELINE = "tf_tutorial_dcgan"
 ALTERNATING = "dcgan_alternating"  # the DCGAN with --update alternating, for its price
+BFLOAT16 = "dcgan_bfloat16"  # the DCGAN in mixed bfloat16 (--bfloat16): native or emulated?
 
 
 def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def measure_variant(name, steps, warmup, batch_size, update="simultaneous"):
+def measure_variant(name, steps, warmup, batch_size, update="simultaneous",
+                    precision="float32"):
     """Train `name` on MNIST with `GAN.fit`; return steady-state speed and peak memory."""
     import keras
 
+    from ganlib.precision import apply
+
+    apply(precision)
     from ganlib.data import load_dataset, training_batches
     from ganlib.knobs import Knobs
     from ganlib.optimizers import OptimizerSettings, compile_gan
@@ -174,6 +179,13 @@ def format_table(results, batch_size, steps):
     if "dcgan" in results and BASELINE in results:
         ratio = results["dcgan"]["images_per_second"] / results[BASELINE]["images_per_second"]
         lines.append(f"ganlib DCGAN / TF tutorial loop throughput: {ratio:.2f}x")
+    if "dcgan" in results and BFLOAT16 in results:
+        ratio = results[BFLOAT16]["images_per_second"] / results["dcgan"]["images_per_second"]
+        from ganlib.precision import native_bfloat16
+
+        lines.append(f"DCGAN bfloat16 / float32 throughput: {ratio:.2f}x (this CPU "
+                     f"{'has' if native_bfloat16() else 'lacks'} native bfloat16; "
+                     f"--precision auto picks {'bfloat16' if native_bfloat16() else 'float32'})")
     return "\n".join(lines)
 
 
@@ -187,6 +199,9 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1, help="runs per model (median kept)")
+    parser.add_argument("--bfloat16", action="store_true",
+                        help="also time the DCGAN in mixed bfloat16 (fast only where the CPU "
+                             "has avx512_bf16 or AMX; see ganlib.precision)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -198,6 +213,8 @@ def main(argv=None):
                 measure = measure_baseline
             elif args.worker == ALTERNATING:
                 measure = lambda *a: measure_variant("dcgan", *a, update="alternating")  # noqa: E731
+            elif args.worker == BFLOAT16:
+                measure = lambda *a: measure_variant("dcgan", *a, precision="bfloat16")  # noqa: E731
             else:
                 measure = lambda *a: measure_variant(args.worker, *a)  # noqa: E731
             print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
@@ -208,6 +225,8 @@ def main(argv=None):
         if "dcgan" in names:
             names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
             names.insert(names.index("dcgan") + 1, ALTERNATING)
+            if args.bfloat16:
+                names.insert(names.index("dcgan") + 1, BFLOAT16)
         results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -61,7 +61,9 @@ def _output(x, minibatch, weight_clip, spectral_norm=False):
         kernels, kernel_dim = minibatch
         x = MinibatchDiscrimination(kernels, kernel_dim, weight_constraint(weight_clip),
                                     name="minibatch_discrimination")(x)
-    return _normalised(layers.Dense(1, name="logit", **_clipped(weight_clip)), spectral_norm)(x)
+    # float32 even under mixed precision: the losses need the logit at full precision.
+    return _normalised(layers.Dense(1, name="logit", dtype="float32", **_clipped(weight_clip)),
+                       spectral_norm)(x)
 
 
 def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
@@ -73,8 +75,8 @@ def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512
     for width in units:
         x = layers.Dense(width)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    x = layers.Dense(math.prod(image_shape), activation="tanh")(x)
-    image = layers.Reshape(image_shape, name="image")(x)
+    x = layers.Dense(math.prod(image_shape), activation="tanh", dtype="float32")(x)
+    image = layers.Reshape(image_shape, name="image", dtype="float32")(x)
     name = "cgan_generator" if num_classes else "mlp_generator"
     return keras.Model(inputs if num_classes else noise, image, name=name)
 
@@ -145,7 +147,7 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
         x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
     image = layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False,
-                                   activation="tanh", name="image")(x)
+                                   activation="tanh", name="image", dtype="float32")(x)
     name = "cdcgan_generator" if num_classes else "dcgan_generator"
     return keras.Model(inputs if num_classes else noise, image, name=name)
 

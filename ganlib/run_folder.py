@@ -190,6 +190,7 @@ def write_card(path, gan, config, data, step, wall_time, early_stopping=None):
         "beta_2": config.beta_2,
         "critic_steps": config.knobs.critic_steps,
         "seed": config.seed,
+        "precision": gan.generator.dtype_policy.name,
         "knobs": dataclasses.asdict(config.knobs),
         "wall_time_seconds": round(wall_time, 1),
         "train_command": train_command(config),

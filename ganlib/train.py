@@ -23,6 +23,7 @@ from ganlib.errors import GanlibError
 from ganlib.files import ensure_writable_folder, remove_partial_writes, write_json
 from ganlib.knobs import OPTIMIZERS, Knobs, knob_fields
 from ganlib.optimizers import OptimizerSettings
+from ganlib.precision import PRECISIONS
 from ganlib.run_folder import (check_same_run, config_record, locked, run_paths,
                                truncate_history, write_card)
 from ganlib.variants import VARIANTS, get_variant
@@ -67,6 +68,7 @@ class TrainConfig:
     save_generator_every: int = None  # keep generators/step_NNNNNNN.keras every N steps
     notify_command: str = None        # a shell command run at each epoch's end
     notify_timeout: float = 30.0      # ... stopped after this many seconds
+    precision: str = "auto"           # float32, bfloat16, or auto (bfloat16 where native)
     knobs: Knobs = dataclasses.field(default_factory=Knobs)
 
     def resolved(self):
@@ -98,6 +100,9 @@ class TrainConfig:
         if config.distribute == "multiworker":
             cluster_task()  # a missing or malformed TF_CONFIG: one clear line, before TF starts
         config._check_early_stopping()
+        if config.precision not in PRECISIONS:
+            raise GanlibError(f"--precision must be one of {', '.join(PRECISIONS)}, "
+                              f"got {config.precision!r}")
         if config.save_generator_every is not None and config.save_generator_every < 1:
             raise GanlibError(f"--save-generator-every must be at least 1, "
                               f"got {config.save_generator_every}")
@@ -231,6 +236,10 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     # Before any other TensorFlow work: a multi-worker strategy configures the runtime.
     strategy = distribute.make_strategy(config.distribute)
     keras.utils.set_random_seed(config.seed)
+    precision = _precision(config, paths["config"])
+    from ganlib import precision as precisions
+
+    precisions.apply(precision)
     data = load_dataset(config.dataset, config.split, config.classes, config.limit,
                         config.data_dir, image_size=config.image_size, channels=config.channels,
                         background=config.background or "white")
@@ -256,7 +265,7 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
         truncate_history(paths["history"], 0)
     if config.distribute == "multiworker":
         distribute.check_same_step(strategy, state["step"])
-    write_json(paths["config"], config_record(config))
+    write_json(paths["config"], {**config_record(config), "precision_used": precision})
 
     guard = cb.NonFiniteLossGuard()
     early_stopping = _early_stopping(config, data, gan, paths, state)
@@ -325,6 +334,23 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     card = _finish_run(gan, config, data, paths, checkpoint, early_stopping,
                        average=not restored)
     return TrainResult(gan, config.out, cb.read_history(paths["history"]), card)
+
+
+def _precision(config, config_path):
+    """The precision to train in: a resumed run keeps its own; else --precision, resolved."""
+    import json
+
+    from ganlib.precision import resolve
+
+    if config.precision == "auto" and os.path.isfile(config_path):
+        try:
+            with open(config_path) as file:
+                used = json.load(file).get("precision_used")
+        except (OSError, ValueError, AttributeError):
+            used = None
+        if used in ("float32", "bfloat16"):
+            return used
+    return resolve(config.precision)
 
 
 def make_deterministic():
@@ -459,6 +485,9 @@ def parse_args(argv=None):
                              "GANLIB_RUN and GANLIB_GRID (newest sample grid) in its environment")
     parser.add_argument("--notify-timeout", type=float, default=30.0, metavar="SECONDS",
                         help="stop a notify command still running after this long (default 30)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="float32, bfloat16 (mixed: float32 weights), or auto: bfloat16 "
+                             "only where the CPU computes it natively (default auto)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     optimizer_group = parser.add_argument_group("optimizers (defaults: the variant's)")
     optimizer_group.add_argument("--optimizer", help=" or ".join(OPTIMIZERS))
@@ -504,7 +533,7 @@ def parse_args(argv=None):
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         deterministic=args.deterministic, distribute=args.distribute, patience=args.patience,
         save_generator_every=args.save_generator_every, notify_command=args.notify_command,
-        notify_timeout=args.notify_timeout, knobs=knobs)
+        notify_timeout=args.notify_timeout, precision=args.precision, knobs=knobs)
     return config, args.cpu_replicas, args.quiet
 
 

@@ -1,0 +1,39 @@
+"""--precision: bfloat16 only where the CPU has it natively; a resumed run keeps its own."""
+
+import json
+
+import numpy as np
+
+from ganlib import precision, train
+
+
+def test_auto_picks_bfloat16_only_with_native_support(tmp_path, monkeypatch):
+    monkeypatch.delenv(precision.AUTO_OVERRIDE)  # the suite pins float32; look at the CPU
+    assert precision.resolve("auto", {"avx2", "fma"}) == "float32"  # emulated: 10x slower
+    assert precision.resolve("auto", {"avx512f", "avx512_bf16"}) == "bfloat16"
+    assert precision.resolve("auto", {"amx_bf16", "amx_tile"}) == "bfloat16"
+    assert precision.resolve("float32", {"avx512_bf16"}) == "float32"
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512_bf16\n")
+    assert precision.cpu_flags(str(cpuinfo)) == {"fpu", "sse2", "avx2", "avx512_bf16"}
+    assert precision.cpu_flags(str(tmp_path / "missing")) == set()
+
+
+def test_a_bfloat16_run_trains_records_its_precision_and_resumes_in_it(tmp_path):
+    base = ["dcgan", "--out", str(tmp_path / "run"), "--limit", "64", "--batch-size", "32",
+            "--g-filters", "0.25", "--d-filters", "0.25", "--latent-dim", "8", "--quiet"]
+    try:
+        assert train.main([*base, "--epochs", "1", "--precision", "bfloat16"]) == 0
+        card = json.loads((tmp_path / "run" / "generator.json").read_text())
+        assert card["precision"] == "mixed_bfloat16"
+        history = [json.loads(line) for line in
+                   (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+        assert all(np.isfinite(record["d_loss"]) for record in history)
+        # Resumed with the default (auto) on any machine, it stays in bfloat16.
+        assert train.main([*base, "--epochs", "2"]) == 0
+        config = json.loads((tmp_path / "run" / "config.json").read_text())
+        assert config["precision_used"] == "bfloat16"
+        card = json.loads((tmp_path / "run" / "generator.json").read_text())
+        assert card["precision"] == "mixed_bfloat16" and card["steps"] == 4
+    finally:
+        precision.apply("float32")  # later tests in this process build float32 networks
