@@ -5,8 +5,9 @@
 
 Each measurement runs in its own process (so peak memory is that model's alone), trains on
 the real MNIST images for `--warmup` steps (tracing, oneDNN kernel selection) and then
-times `--steps` steps (`--bfloat16` adds the DCGAN in mixed bfloat16). The baseline is the official TensorFlow DCGAN tutorial's training
-loop: two `GradientTape`s in one `tf.function`, the same network, data and batch size.
+times `--steps` steps (`--bfloat16` adds the DCGAN in mixed bfloat16). The baseline is
+the official TensorFlow DCGAN tutorial's training loop: two `GradientTape`s in one
+`tf.function`, the same network, data and batch size.
 Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
 measured in the same run, not images/s measured on different machines. `dcgan_alternating`
 is the same DCGAN with `--update alternating`: one more discriminator pass per step.

@@ -5,3 +5,5 @@ import os
 # The notebook kernels inherit this process's environment.
 os.environ["GANLIB_QUICK"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# float32 on every CI machine, with or without native bfloat16 (--precision auto would differ).
+os.environ["GANLIB_AUTO_PRECISION"] = "float32"
