@@ -95,7 +95,8 @@ def novelty(generated, real_sample, all_real):
     return float(generated_distance / real_distance)
 
 
-def _pairwise_distances(a, b):
+def pairwise_distances(a, b):
+    """Euclidean distances between the rows of `a` (N, D) and of `b` (M, D): (N, M)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     squared = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None] - 2 * a @ b.T
     return np.sqrt(np.maximum(squared, 0.0))
@@ -103,14 +104,14 @@ def _pairwise_distances(a, b):
 
 def knn_radii(features, k=3):
     """Distance from each feature vector to its k-th nearest other one in the same set."""
-    distances = _pairwise_distances(features, features)
+    distances = pairwise_distances(features, features)
     return np.partition(distances, k, axis=1)[:, k]  # column 0 is the point itself
 
 
 def precision_recall(real_features, fake_features, k=3):
     """(precision, recall) of generated against real features, k-nearest-neighbour balls."""
     real_radii, fake_radii = knn_radii(real_features, k), knn_radii(fake_features, k)
-    distances = _pairwise_distances(fake_features, real_features)  # (fake, real)
+    distances = pairwise_distances(fake_features, real_features)  # (fake, real)
     precision = np.mean(np.any(distances <= real_radii[None, :], axis=1))
     recall = np.mean(np.any(distances.T <= fake_radii[None, :], axis=1))
     return float(precision), float(recall)
