@@ -2,6 +2,7 @@
 
     python -m ganlib.bench                      # all variants + baseline, 40 timed steps
     python -m ganlib.bench --variants dcgan --steps 100 --repeats 3 --json
+    python -m ganlib.bench --quality             # images and seconds to a fixed FCD bar
 
 Each measurement runs in its own process (so peak memory is that model's alone), trains on
 the real MNIST images for `--warmup` steps (tracing, oneDNN kernel selection) and then
@@ -17,6 +18,7 @@ batch, and one generator update) counts 5 batches; "step ms" is the time of a wh
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -204,9 +206,28 @@ def main(argv=None):
                         help="also time the DCGAN in mixed bfloat16 (fast only where the CPU "
                              "has avx512_bf16 or AMX; see ganlib.precision)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    quality = parser.add_argument_group("time to quality (ganlib/time_to_quality.py)")
+    quality.add_argument("--quality", action="store_true",
+                         help="instead of speed: images and seconds until FCD / floor falls to "
+                              "--threshold, ganlib's recipe against the TF tutorial's")
+    quality.add_argument("--threshold", type=float, default=3.0, help="the bar (default 3)")
+    quality.add_argument("--max-images", type=int, default=300_000,
+                         help="give up after this many images per recipe (default 300,000)")
+    quality.add_argument("--every", type=int, default=2, help="epochs between evaluations")
+    quality.add_argument("--limit", type=int, help="train on this many images (a quick try)")
+    quality.add_argument("--runs", default=os.path.join("runs", "quality"),
+                         help="folder for the two run folders (resumable)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
+        if args.quality:
+            from ganlib import time_to_quality
+
+            results = time_to_quality.run(args.threshold, args.max_images, args.every,
+                                          args.runs, args.limit)
+            print(time_to_quality.to_json(results) if args.json
+                  else time_to_quality.format_results(results, args.threshold))
+            return 0
         if min(args.steps, args.warmup, args.batch_size, args.repeats) < 1:
             raise GanlibError("--steps, --warmup, --batch-size and --repeats must be >= 1")
         if args.worker:

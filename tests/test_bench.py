@@ -16,3 +16,20 @@ def test_bench_measures_variants_and_the_baseline():
                                       "dcgan_alternating"}
     for measured in report["results"].values():
         assert measured["images_per_second"] > 0 and measured["peak_memory_mb"] > 100
+
+
+def test_time_to_quality_races_both_recipes_and_prints_the_bar(tmp_path):
+    """A quick race (a few hundred digits, a lax bar): the command's whole path runs."""
+    result = run_module("ganlib.bench", "--quality", "--threshold", "1000", "--limit", "256",
+                        "--every", "1", "--runs", tmp_path / "runs", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert set(report) == {"ganlib", "tf_tutorial"}
+    for race in report.values():
+        assert race["reached"] and race["images_to_bar"] == race["curve"][0]["images_seen"]
+        assert race["curve"][0]["fcd_over_floor"] > 1  # a one-epoch model is far from real
+    # The tutorial's batch is 256 (one step per epoch here), ganlib's 64 (four steps).
+    assert report["tf_tutorial"]["images_to_bar"] == 256
+    assert report["ganlib"]["images_to_bar"] == 256
+    bad = run_module("ganlib.bench", "--quality", "--threshold", "0", "--runs", tmp_path / "b")
+    assert bad.returncode == 2 and "--threshold must be positive" in bad.stderr
