@@ -28,6 +28,8 @@ REQUIRED_CARD_KEYS = ("dataset", "epochs", "images_seen", "wall_time_seconds", "
                       "train_command", "knobs", "training_images", "data_source")
 REQUIRED_METRICS = ("fcd", "fcd_real_floor", "fcd_over_floor", "classifier_score",
                     "classes_covered", "num_classes_expected", "class_shares", "novelty")
+# Judged without labels (pokemon, folders; see ganlib.classifier): no class measures.
+LABEL_FREE_METRICS = ("fcd", "fcd_real_floor", "fcd_over_floor", "novelty", "judge")
 
 
 def shipped_cards(models_folder):
@@ -42,8 +44,10 @@ def shipped_cards(models_folder):
                               "`python -m ganlib.ship RUN_FOLDER`") from None
         if not isinstance(card, dict) or card.get("variant") not in VARIANTS:
             continue  # not a generator's card (a classifier's, say)
+        metrics = card.get("metrics", {})
+        required = LABEL_FREE_METRICS if "judge" in metrics else REQUIRED_METRICS
         missing = [key for key in REQUIRED_CARD_KEYS if key not in card] + [
-            f"metrics.{key}" for key in REQUIRED_METRICS if key not in card.get("metrics", {})]
+            f"metrics.{key}" for key in required if key not in metrics]
         if missing:
             raise GanlibError(f"{path} lacks {', '.join(missing[:3])}; re-ship that model "
                               "with `python -m ganlib.ship RUN_FOLDER`")
@@ -98,13 +102,15 @@ def results_table(cards):
     for card in cards:
         m = card["metrics"]
         accuracy = m.get("conditional_accuracy")
+        label_free = "judge" in m  # no classes to score or cover
         rows.append(
             f"| {card['variant']} | {card['dataset']} | {card['epochs']} | "
             f"{card['images_seen']:,} | {card['wall_time_seconds'] / 60:.1f} min | "
             f"{m['fcd']:.2f} | {m['fcd_real_floor']:.2f} | {m['fcd_over_floor']:.2f} | "
-            f"{m['classifier_score']:.2f} | {m['classes_covered']} / "
-            f"{m['num_classes_expected']} | "
-            f"{'-' if accuracy is None else f'{accuracy:.1%}'} | {m['novelty']:.2f} |")
+            + ("- (no labels) | - | " if label_free else
+               f"{m['classifier_score']:.2f} | {m['classes_covered']} / "
+               f"{m['num_classes_expected']} | ")
+            + f"{'-' if accuracy is None else f'{accuracy:.1%}'} | {m['novelty']:.2f} |")
     return "\n".join(rows)
 
 
@@ -157,12 +163,13 @@ def written_comparison(cards, histories):
                      f"{'separates real from fake more sharply' if gaps['adgan'] > gaps['dcgan'] else 'separates real from fake less sharply'}"
                      " late in training, after a heavily regularised start.")
         lines.append(text)
+    by_class = [card for card in cards if "class_shares" in card["metrics"]]
     shares = [(card["stem"], min(card["metrics"]["class_shares"].values()))
-              for card in cards if not VARIANTS[card["variant"]].conditional]
+              for card in by_class if not VARIANTS[card["variant"]].conditional]
     if shares:
         stem, lowest = min(shares, key=lambda item: item[1])
         partial = [f"`{card['stem']}` ({card['metrics']['classes_covered']} of "
-                   f"{card['metrics']['num_classes_expected']})" for card in cards
+                   f"{card['metrics']['num_classes_expected']})" for card in by_class
                    if not VARIANTS[card["variant"]].conditional
                    and card["metrics"]["classes_covered"] < card["metrics"]["num_classes_expected"]]
         lines.append(f"- **Mode collapse:** no unconditional model drops a class entirely; "
