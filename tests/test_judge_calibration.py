@@ -79,3 +79,16 @@ def test_hand_picked_malformed_samples_score_worse_than_clean_ones(judge):
                         "on_the_manifold": np.any(distances <= radii, axis=1).mean()}
     assert scores["malformed"]["confidence"] < scores["clean"]["confidence"] - 0.1
     assert scores["malformed"]["on_the_manifold"] < scores["clean"]["on_the_manifold"]
+
+
+def test_strong_augmentation_deforms_digits_without_erasing_them():
+    from ganlib.classifier import augmenter, elastic_distort
+    from ganlib.data import load_dataset
+
+    digits = load_dataset("mnist", limit=64, verbose=False).images
+    distorted = elastic_distort(digits, np.random.default_rng(0))
+    ink, moved = digits.sum(axis=(1, 2, 3)), distorted.sum(axis=(1, 2, 3))
+    assert np.all(np.abs(moved / ink - 1) < 0.35)  # the strokes are kept ...
+    assert np.mean(distorted != digits) > 0.05     # ... and bent
+    augmented = augmenter("strong", 0)(digits)
+    assert augmented.shape == digits.shape and -1 <= augmented.min() <= augmented.max() <= 1
