@@ -88,7 +88,8 @@ def test_strong_augmentation_deforms_digits_without_erasing_them():
     digits = load_dataset("mnist", limit=64, verbose=False).images
     distorted = elastic_distort(digits, np.random.default_rng(0))
     ink, moved = digits.sum(axis=(1, 2, 3)), distorted.sum(axis=(1, 2, 3))
-    assert np.all(np.abs(moved / ink - 1) < 0.35)  # the strokes are kept ...
+    ratios = moved / ink  # stretched or squeezed strokes change the ink a little
+    assert 0.85 < np.median(ratios) < 1.15 and np.all((ratios > 0.5) & (ratios < 2))
     assert np.mean(distorted != digits) > 0.05     # ... and bent
     augmented = augmenter("strong", 0)(digits)
     assert augmented.shape == digits.shape and -1 <= augmented.min() <= augmented.max() <= 1
