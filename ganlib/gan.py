@@ -135,7 +135,8 @@ class GAN(keras.Model):
     def averaged_generator(self):
         """Inside this block G holds the moving average of its weights (with --ema), so
         grids, evaluations and the saved generator use it; training resumes unchanged."""
-        if not self.ema_decay:
+        # Before G's first update the average is not started yet: use G as it is.
+        if not self.ema_decay or int(self.g_optimizer.iterations.numpy()) == 0:
             yield self.generator
             return
         weights = self.generator.trainable_variables

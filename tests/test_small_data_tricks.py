@@ -114,6 +114,11 @@ def test_a_run_with_ema_ships_the_averaged_generator(tmp_path):
     with result.gan.averaged_generator() as generator:
         expected = [np.asarray(v) for v in generator.weights]
     assert all(np.allclose(a, np.asarray(b)) for a, b in zip(expected, saved.weights))
+    # Before G's first update there is no average yet: the first grid shows G as it is.
+    from PIL import Image
+
+    first_grid = np.asarray(Image.open(tmp_path / "run" / "samples" / "step_0000000.png"))
+    assert first_grid.std() > 1  # not the blank picture of all-zero weights
     trained = [np.asarray(v) for v in result.gan.generator.trainable_variables]
     assert not all(np.allclose(a, np.asarray(b))
                    for a, b in zip(trained, saved.trainable_variables))
