@@ -154,7 +154,9 @@ class SampleGrids(keras.callbacks.Callback):
         if not os.path.exists(path):
             with self.model.averaged_generator():  # the moving average, with --ema
                 images = self.model.generate(self.noise, self.labels, training=False)
-            viz.save_png(path, viz.image_grid(np.asarray(images), self.columns), scale=2)
+            images = np.asarray(images)
+            viz.save_png(path, viz.image_grid(images, self.columns),
+                         scale=viz.grid_scale(images.shape[2]))
 
 
 class HistoryLog(keras.callbacks.Callback):

@@ -292,7 +292,7 @@ def save_samples(images, out, columns=8):
     if pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
     if out.lower().endswith(".png"):
-        viz.save_png(out, viz.image_grid(pixels, columns), scale=2)
+        viz.save_png(out, viz.image_grid(pixels, columns), scale=viz.grid_scale(pixels.shape[2]))
     elif out.lower().endswith(".gif"):
         viz.save_image_gif(pixels, out)
     elif out.lower().endswith(".mp4"):

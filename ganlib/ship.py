@@ -51,7 +51,8 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     images = generate_images(generator, latent_noise(64, card["latent_dim"], 0), labels)
     save_samples(images, stem + ".png", len(card["classes"]) if labels is not None else 8)
     if os.path.isfile(paths["gif"]):
-        gif = thinned_gif(paths["gif"], MAX_GIF_FRAMES)  # a few hundred KB, not 10 MB
+        # A few hundred KB, not 10 MB: 20 frames, at most 640 px wide.
+        gif = thinned_gif(paths["gif"], MAX_GIF_FRAMES, max_side=640)
         atomic_write(stem + ".gif", lambda temp: _write_bytes(temp, gif), suffix=".gif")
     if card["has_video"]:  # every grid, labelled with its step, as H.264 (small)
         atomic_write(stem + ".mp4", lambda temp: shutil.copyfile(paths["video"], temp),

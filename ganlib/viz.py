@@ -33,6 +33,11 @@ def upscaled(picture, scale):
     return np.repeat(np.repeat(picture, scale, axis=0), scale, axis=1)
 
 
+def grid_scale(image_side):
+    """How much to enlarge a grid of images `image_side` px wide: small digits 2x, else 1x."""
+    return 2 if image_side < 48 else 1
+
+
 def save_png(path, picture, scale=1):
     """Write a uint8 picture (H, W) or (H, W, 3) as PNG, atomically, scaled up by `scale`."""
     image = Image.fromarray(picture)
@@ -134,9 +139,11 @@ def _write_gif(frames, path, seconds_per_frame, hold_last_seconds):
         duration=durations, loop=0), suffix=".gif")
 
 
-def thinned_gif(path, max_frames=40, seconds_per_frame=0.25, hold_last_seconds=2.0):
+def thinned_gif(path, max_frames=40, seconds_per_frame=0.25, hold_last_seconds=2.0,
+                max_side=None):
     """The bytes of a GIF keeping at most `max_frames` evenly spaced frames (first and last
-    included): long runs save hundreds of frames, more than a page or a repository needs."""
+    included): long runs save hundreds of frames, more than a page or a repository needs.
+    With `max_side`, larger frames are shrunk to fit (colour grids of 64 px images)."""
     import io
 
     from PIL import ImageSequence
@@ -145,6 +152,11 @@ def thinned_gif(path, max_frames=40, seconds_per_frame=0.25, hold_last_seconds=2
         frames = [frame.copy() for frame in ImageSequence.Iterator(gif)]
     keep = sorted(set(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).astype(int)))
     frames = [frames[i] for i in keep]
+    if max_side and max(frames[0].size) > max_side:
+        factor = max_side / max(frames[0].size)
+        size = (round(frames[0].width * factor), round(frames[0].height * factor))
+        frames = [frame.convert("RGB").resize(size, Image.LANCZOS)
+                  .convert("P", palette=Image.ADAPTIVE) for frame in frames]
     durations = [int(seconds_per_frame * 1000)] * len(frames)
     durations[-1] = int(hold_last_seconds * 1000)
     buffer = io.BytesIO()
