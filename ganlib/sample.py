@@ -420,7 +420,8 @@ def parse_args(argv=None):
     parser.add_argument("--step", type=int, help="with --model runs/NAME: the generator "
                                                  "snapshot at (or nearest before) this step")
     parser.add_argument("--num", type=int, help="how many images (default 64; with --sweep, "
-                                                "how many latent vectors, default 8)")
+                                                "how many latent vectors, default 8; with "
+                                                "--interpolate, how many walks, default 16)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--label", type=int, help="class to draw (conditional variants)")
     parser.add_argument("--mean", type=float, default=0.0, help="mean of the noise")
@@ -435,8 +436,9 @@ def parse_args(argv=None):
     parser.add_argument("--discriminator-plot", metavar="PNG",
                         help="also plot the discriminator's score on each image (and on real "
                              "ones) into this .png; needs a run's discriminator.keras")
-    parser.add_argument("--out", help="output .png grid, .gif (one frame per image) or .npy "
-                                      "array (default VARIANT_samples.png); an existing file "
+    parser.add_argument("--out", help="output .png grid, .gif or .mp4 (one frame per image), "
+                                      "or .npy array (default VARIANT_samples.png, or "
+                                      "VARIANT_walk.mp4 with --interpolate); an existing file "
                                       "of that name is replaced")
     return parser.parse_args(argv)
 
