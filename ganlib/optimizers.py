@@ -51,18 +51,23 @@ class OptimizerSettings:
     def make(self, network, ema=0.0):
         """A fresh Keras optimizer for network "d" or "g".
 
-        With `ema` (a decay such as 0.999) the optimizer also keeps an exponential moving
-        average of the weights it updates (Keras's `use_ema`); it is never written back
-        during training, only swapped in to draw samples (`GAN.averaged_generator`).
+        With `ema` (a decay such as 0.999) the optimizer also keeps a warmed-up exponential
+        moving average of the weights it updates (`ganlib.tricks.ema`); it is never written
+        back during training, only swapped in to draw samples (`GAN.averaged_generator`).
         """
         import keras
 
         learning_rate = self.d_learning_rate if network == "d" else self.g_learning_rate
-        average = dict(use_ema=True, ema_momentum=ema) if ema else {}
+        if ema:
+            from ganlib.tricks.ema import AdamWithAverage, RMSpropWithAverage
+
+            adam, rmsprop = AdamWithAverage, RMSpropWithAverage
+            average = dict(use_ema=True, ema_momentum=ema)
+        else:
+            adam, rmsprop, average = keras.optimizers.Adam, keras.optimizers.RMSprop, {}
         if self.kind == "rmsprop":
-            return keras.optimizers.RMSprop(learning_rate, **average)
-        return keras.optimizers.Adam(learning_rate, beta_1=self.beta_1, beta_2=self.beta_2,
-                                     **average)
+            return rmsprop(learning_rate, **average)
+        return adam(learning_rate, beta_1=self.beta_1, beta_2=self.beta_2, **average)
 
 
 def _pick(value, default):

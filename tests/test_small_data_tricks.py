@@ -123,3 +123,25 @@ def test_a_run_with_ema_ships_the_averaged_generator(tmp_path):
     trained = [np.asarray(v) for v in result.gan.generator.trainable_variables]
     assert not all(np.allclose(a, np.asarray(b))
                    for a, b in zip(trained, saved.trainable_variables))
+
+
+def test_the_average_warms_up_instead_of_remembering_the_first_weights():
+    """m_t = min(decay, t / (t + 10)): step 0 copies, and the decay is reached gradually."""
+    import keras
+
+    from ganlib.tricks.ema import AdamWithAverage, warmed_up_momentum
+
+    assert [round(float(warmed_up_momentum(t, 0.999)), 4) for t in (0, 10, 90, 10_000)] == \
+        [0.0, 0.5, 0.9, 0.999]
+    weight = keras.Variable([0.0])
+    optimizer = AdamWithAverage(0.1, use_ema=True, ema_momentum=0.999)
+    optimizer.build([weight])
+    expected_average = 0.0
+    for step in range(30):
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor([-1.0]), weight)])
+        momentum = min(0.999, step / (step + 10))
+        expected_average = momentum * expected_average + (1 - momentum) * float(weight[0])
+    average = float(optimizer._model_variables_moving_average[0][0])
+    assert average == pytest.approx(expected_average, rel=1e-4)
+    # With Keras's fixed 0.999 the average would still sit near the first step's weight.
+    assert average > 0.5 * float(weight[0])
