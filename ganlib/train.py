@@ -522,11 +522,13 @@ def parse_args(argv=None):
     variant = get_variant(args.variant)  # fail fast, before TensorFlow starts
     if args.dataset not in DATASETS:
         raise GanlibError(f"unknown dataset '{args.dataset}'; choose one of: {', '.join(DATASETS)}")
+    out = args.out or os.path.join("runs", f"{variant.name}-{args.dataset}")
     config = TrainConfig(
-        variant=variant.name, out=args.out or os.path.join("runs", f"{variant.name}-{args.dataset}"),
+        variant=variant.name, out=out,
         dataset=args.dataset, split=args.split, classes=classes, limit=args.limit,
         data_dir=args.data_dir, image_size=args.image_size, channels=args.channels,
-        background=args.background, augment=args.augment, epochs=args.epochs, batch_size=args.batch_size,
+        background=args.background, augment=args.augment, epochs=args.epochs,
+        batch_size=args.batch_size,
         optimizer=args.optimizer, learning_rate=args.learning_rate,
         d_learning_rate=args.d_learning_rate, g_learning_rate=args.g_learning_rate,
         beta_1=args.beta_1, beta_2=args.beta_2, seed=args.seed,

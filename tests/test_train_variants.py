@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from ganlib import data, sample, train
+from ganlib import sample, train
 from ganlib.data.mnist import FASHION_MNIST_DIR
 from ganlib.variants import VARIANTS
 
