@@ -6,6 +6,7 @@ complete file or the new complete file, never half of one, whenever the process 
 
 import json
 import os
+import shutil
 import tempfile
 
 from ganlib.errors import GanlibError
@@ -30,7 +31,7 @@ def atomic_write(path, write, suffix="", keep_previous=None):
         # mkstemp makes private (0600) files; give the result the usual permissions.
         os.chmod(temp_path, 0o666 & ~_current_umask())
         if keep_previous and os.path.exists(path):
-            os.replace(path, keep_previous)
+            _keep_as_previous(path, keep_previous, folder)
         os.replace(temp_path, path)
     except OSError as error:
         raise GanlibError(f"cannot write {path}: {error.strerror or error}; free some space "
@@ -38,6 +39,22 @@ def atomic_write(path, write, suffix="", keep_previous=None):
     finally:
         if temp_path and os.path.exists(temp_path):
             os.remove(temp_path)
+
+
+def _keep_as_previous(path, previous, folder):
+    """Make `previous` a copy of the file at `path` without `path` ever going missing.
+
+    A hard link gives the file a second name, renamed over `previous` in one step; `path`
+    itself is only replaced afterwards, so a kill at any moment leaves a file at `path`.
+    """
+    link = os.path.join(folder, TEMP_PREFIX + "previous-" + os.path.basename(path))
+    if os.path.exists(link):
+        os.remove(link)
+    try:
+        os.link(path, link)
+    except OSError:  # a file system without hard links: a copy does the same, slower
+        shutil.copyfile(path, link)
+    os.replace(link, previous)
 
 
 def remove_partial_writes(folder):

@@ -41,7 +41,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 CASES = [
-    ("plain", "vanilla", dict(d_dropout=0.0)),
+    # (A plain run is the gated one's special case: the same step, every gate open.)
     # D sleeps 1 step in 3 and is also gated by its loss; labels are flipped per batch.
     ("gated", "vanilla", dict(d_dropout=0.0, sleep_discriminator=1, sleep_period=3,
                               policy="monitored", monitor_ratio=0.5, label_flip=0.2)),

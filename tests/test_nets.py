@@ -37,9 +37,10 @@ def test_default_dcgan_is_the_tensorflow_tutorial_network():
 
 def test_knobs_change_the_networks():
     small = nets.conv_generator((28, 28, 1), filters=0.5)
-    deeper = nets.conv_generator((64, 64, 3), extra_conv_layers=2)
+    deeper = nets.conv_generator((64, 64, 3), extra_conv_layers=1)
     assert small.count_params() < nets.conv_generator((28, 28, 1)).count_params()
-    # 64 = 4 x 2^4: a 4x4 map of 1024, then 512 (stride 1), 256, 128, 64, and 3 channels.
+    # 64 px takes 3 stages by itself, one extra makes 4: 64 = 4 x 2^4, a 4x4 map of 1024,
+    # then 512 (stride 1), 256, 128, 64, and 3 channels.
     assert [layer.filters for layer in deeper.layers if hasattr(layer, "filters")] == \
         [512, 256, 128, 64, 3]
     wider = nets.conv_discriminator((28, 28, 1), extra_dense_layers=2)

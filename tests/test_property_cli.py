@@ -115,7 +115,7 @@ SMALL_RUN = ["--limit", "64", "--batch-size", "32", "--epochs", "1", "--g-filter
              "--d-filters", "0.25", "--quiet", "--sample-every", "1000"]
 
 
-@settings(max_examples=12, **SETTINGS)
+@settings(max_examples=10, **SETTINGS)
 @given(variant=st.sampled_from(["dcgan", "wgan_gp", "cgan", "nope", ""]), options=_options([
     ("--seed", NUMBERS), ("--label-flip", NUMBERS), ("--critic-steps", NUMBERS),
     ("--gradient-penalty", NUMBERS), ("--weight-clip", NUMBERS), ("--latent-dim", NUMBERS),
