@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from ganlib.checkpoints import previous_path
 from ganlib.errors import GanlibError
 from ganlib.run_folder import LOCK_FILE, run_paths
 
@@ -46,7 +47,7 @@ def read_config(folder):
 def checkpoint_progress(folder):
     """(step, images seen) of a run's newest readable checkpoint, or (0, 0) without one."""
     checkpoint = run_paths(folder)["checkpoint"]
-    for path in (checkpoint, checkpoint.replace(".npz", ".previous.npz")):
+    for path in (checkpoint, previous_path(checkpoint)):
         try:
             with np.load(path) as stored:  # reads only the small `state` entry
                 state = json.loads(str(stored["state"]))

@@ -45,14 +45,7 @@ def load_generator(path):
     if not zipfile.is_zipfile(path):  # a .keras file is a zip archive
         raise GanlibError(f"{path} is not a Keras model file (.keras); pass a generator "
                           "saved by ganlib, e.g. runs/NAME/generator.keras")
-    import keras
-
-    try:
-        generator = keras.models.load_model(path, compile=False)
-    except Exception as error:  # Keras raises many types for a damaged or foreign file
-        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
-        raise GanlibError(f"cannot load {path}: not a readable Keras model ({reason}); "
-                          "re-download or retrain it") from None
+    generator = _load_keras_file(path, "re-download or retrain it")
     if not _is_generator(generator):
         raise GanlibError(f"{path} is a Keras model but not a generator (it takes "
                           f"{_input_shapes(generator)}); pass a generator saved by ganlib, "
@@ -333,19 +326,24 @@ def load_discriminator(path):
     if not os.path.isfile(path) or not zipfile.is_zipfile(path):
         raise GanlibError(f"no discriminator at {path}; ganlib.train saves discriminator.keras "
                           "in the run folder when a run finishes: pass --model runs/NAME")
-    import keras
-
     # A discriminator may hold ganlib's own layers; importing them registers them.
     import ganlib.tricks.minibatch_discrimination  # noqa: F401
     import ganlib.tricks.scheduled_dropout  # noqa: F401
     import ganlib.tricks.weight_clipping  # noqa: F401
 
+    return _load_keras_file(path, "retrain the run to write it again")
+
+
+def _load_keras_file(path, fix):
+    """keras.models.load_model, with a damaged or foreign file as one clear line."""
+    import keras
+
     try:
         return keras.models.load_model(path, compile=False)
-    except Exception as error:
+    except Exception as error:  # Keras raises many types for a damaged or foreign file
         reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
         raise GanlibError(f"cannot load {path}: not a readable Keras model ({reason}); "
-                          "retrain the run to write it again") from None
+                          f"{fix}") from None
 
 
 def discriminator_scores(discriminator, images, labels, card):

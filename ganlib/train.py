@@ -423,8 +423,7 @@ def _finish_run(gan, config, data, paths, checkpoint, early_stopping, average=Tr
     # D is kept for `python -m ganlib.sample --discriminator-plot` (its verdict on samples).
     atomic_write(paths["discriminator"], gan.discriminator.save, suffix=".keras")
     frames = SampleGrids.saved_frames(paths["samples"])
-    viz.save_gif(frames, paths["gif"])
-    viz.save_training_video(frames, paths["video"])
+    viz.save_training_animations(frames, paths["gif"], paths["video"])
     card = write_card(paths["card"], gan, config, data, global_step(gan),
                       checkpoint.saved_wall_time,
                       early_stopping.checkpoint_state() if early_stopping else None)

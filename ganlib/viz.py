@@ -80,11 +80,22 @@ def save_gif(frame_paths, path, seconds_per_frame=0.25, hold_last_seconds=2.0):
     """Join the training grids into a looping GIF, each labelled with its step; the last
     frame stays up a little longer. Returns how many frames could not be read."""
     frames = training_frames(frame_paths)
-    if not frames:
-        return len(frame_paths)
-    _write_gif([frame.convert("P", palette=Image.ADAPTIVE) for frame in frames], path,
-               seconds_per_frame, hold_last_seconds)
+    if frames:
+        _gif_of_pictures(frames, path, seconds_per_frame, hold_last_seconds)
     return len(frame_paths) - len(frames)
+
+
+def save_training_animations(frame_paths, gif_path, video_path):
+    """The training grids, step-labelled, as a GIF and an MP4 (each grid decoded once)."""
+    frames = training_frames(frame_paths)
+    if frames:
+        _gif_of_pictures(frames, gif_path, 0.25, 2.0)
+        save_mp4(frames, video_path)
+
+
+def _gif_of_pictures(pictures, path, seconds_per_frame, hold_last_seconds):
+    _write_gif([picture.convert("P", palette=Image.ADAPTIVE) for picture in pictures], path,
+               seconds_per_frame, hold_last_seconds)
 
 
 def save_mp4(pictures, path, frames_per_second=8, hold_last_seconds=2.0):
@@ -95,8 +106,7 @@ def save_mp4(pictures, path, frames_per_second=8, hold_last_seconds=2.0):
     """
     import imageio.v2 as imageio
 
-    arrays = [np.asarray(Image.fromarray(p) if isinstance(p, np.ndarray) else p)
-              for p in pictures]
+    arrays = [np.asarray(picture) for picture in pictures]
     arrays = [np.repeat(a[..., None], 3, -1) if a.ndim == 2 else a[..., :3] for a in arrays]
     height = max(a.shape[0] for a in arrays) + max(a.shape[0] for a in arrays) % 2
     width = max(a.shape[1] for a in arrays) + max(a.shape[1] for a in arrays) % 2
@@ -111,14 +121,6 @@ def save_mp4(pictures, path, frames_per_second=8, hold_last_seconds=2.0):
             for frame in padded:
                 writer.append_data(frame)
     atomic_write(path, write, suffix=".mp4")
-
-
-def save_training_video(frame_paths, path, frames_per_second=8):
-    """The training grids as an MP4, each labelled with its step; False if none was readable."""
-    frames = training_frames(frame_paths)
-    if frames:
-        save_mp4(frames, path, frames_per_second)
-    return bool(frames)
 
 
 def save_image_gif(pictures, path, scale=4, seconds_per_frame=0.4):

@@ -122,7 +122,7 @@ def load_folder(split, data_dir, image_size=64, channels=3, background="white"):
     else:
         how = "from the cache of an earlier run"
     images, labels, class_names = cached
-    keep = _split_mask(len(images), split)
+    keep = split_mask(len(images), split)
     return ImageData("folder", images[keep], labels[keep], class_names,
                      f"{len(images):,} images in {data_dir} ({how})")
 
@@ -136,7 +136,8 @@ def check_image_settings(image_size, channels):
                           f"generator doubles its map at each stage), got {image_size}")
 
 
-def _split_mask(count, split):
+def split_mask(count, split):
+    """Which of `count` images a split keeps: every tenth is held out as "test"."""
     held_out = np.arange(count) % 10 == 9
     mask = {"train": ~held_out, "test": held_out, "all": np.ones(count, bool)}[split]
     if not mask.any():

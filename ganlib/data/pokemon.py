@@ -33,7 +33,7 @@ import time
 import numpy as np
 from PIL import Image, ImageSequence
 
-from ganlib.data.folder import cache_folder, check_image_settings, parse_background
+from ganlib.data.folder import cache_folder, check_image_settings, parse_background, split_mask
 from ganlib.data.images import ImageData, first_line
 from ganlib.errors import GanlibError
 from ganlib.files import atomic_write
@@ -73,8 +73,7 @@ def load_pokemon(split, data_dir=None, image_size=64, channels=3, background="wh
         raise GanlibError(f"the cached Pokemon dataset {path} is unreadable "
                           f"({first_line(error)[:80]}); delete it and run "
                           "`python -m ganlib.data fetch pokemon` again") from None
-    held_out = np.arange(len(images)) % 10 == 9
-    keep = {"train": ~held_out, "test": held_out, "all": np.ones(len(images), bool)}[split]
+    keep = split_mask(len(images), split)
     return ImageData("pokemon", images[keep], labels[keep], CLASS_NAMES, source)
 
 
