@@ -135,6 +135,14 @@ BAD_TRICKS = [
     (["dcgan", "--beta-2", "1"], "--beta-2"),
     (["dcgan", "--optimizer", "sgd"], "--optimizer"),
     (["dcgan", "--patience", "0"], "--patience", "at least 1"),
+    (["wgan", "--spectral-norm"], "--weight-clip and --spectral-norm"),
+    (["dcgan", "--ema", "1"], "--ema", "[0, 1)"),
+    (["dcgan", "--diff-augment", "rotate"], "--diff-augment"),
+    (["dcgan", "--diff-augment", "color"], "needs colour images"),
+    (["dcgan", "--image-size", "64"], "fixed size"),
+    (["dcgan", "--dataset", "folder"], "needs --data-dir"),
+    (["dcgan", "--dataset", "pokemon", "--image-size", "30"], "multiple of 4"),
+    (["dcgan", "--dataset", "pokemon", "--background", "plaid"], "not a colour"),
 ]
 
 
@@ -169,3 +177,15 @@ def test_option_checks_do_not_start_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.stdout.split() == ["5", "False"], result.stderr
+
+
+def test_bad_precision_judge_and_classifier_options_are_one_line(tmp_path, capsys):
+    from ganlib import classifier, evaluate, train
+
+    with pytest.raises(GanlibError, match="--precision must be one of"):
+        train.TrainConfig("dcgan", str(tmp_path / "r"), precision="float8").resolved()
+    assert classifier.main(["folder", "--data-dir", str(tmp_path)]) == 2
+    assert "pass --out" in capsys.readouterr().err
+    assert evaluate.main(["dcgan", "--classifier", str(tmp_path / "missing.keras")]) == 2
+    assert "no classifier for mnist" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
