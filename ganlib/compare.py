@@ -3,7 +3,8 @@
     python -m ganlib.compare                       # every arm, seeds 0,1,2, 100,000 images each
     python -m ganlib.compare --arms baseline,wgan_gp --seeds 0 --images 20000
 
-Each arm is the MNIST DCGAN with one trick switched on (or the WGAN / WGAN-GP families),
+Each arm is the MNIST DCGAN with one trick switched on (or the WGAN / WGAN-GP families, or
+the small-data techniques DiffAugment, EMA and spectral normalisation, alone and together),
 trained on the same data for the same number of real images shown to D, from the same
 seeds. Every finished run is evaluated by `ganlib.evaluate` (N = 1000) and appended, one
 JSON line, to `report/tricks_comparison.jsonl`; a run already recorded there is skipped, so
@@ -32,6 +33,12 @@ ARMS = {
     "two_time_scale": ("dcgan", ["--d-learning-rate", "4e-4", "--g-learning-rate", "1e-4"]),
     "wgan": ("wgan", []),
     "wgan_gp": ("wgan_gp", []),
+    # The small-data techniques, alone and together (the offline sample has 5,000 digits).
+    "diff_augment": ("dcgan", ["--diff-augment", "translation,cutout"]),
+    "ema": ("dcgan", ["--ema", "0.999"]),
+    "spectral_norm": ("dcgan", ["--spectral-norm"]),
+    "diff_augment_ema_spectral_norm": ("dcgan", ["--diff-augment", "translation,cutout",
+                                                 "--ema", "0.999", "--spectral-norm"]),
 }
 RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        "report", "tricks_comparison.jsonl")
@@ -109,7 +116,7 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     # 50,000 images (10 epochs of the offline sample) leave the DCGAN at blobs (FCD 57x
     # its floor, 5 classes, in a first try): too early to compare tricks. 100,000 (20
-    # epochs, about 11 minutes per run on a 2-core CPU) keeps 33 runs within a working day.
+    # epochs, about 11 minutes per run on a 2-core CPU) keeps 45 runs (15 arms x 3 seeds) within about ten hours.
     parser.add_argument("--images", type=int, default=100_000,
                         help="real images shown to D per run (default 100,000)")
     parser.add_argument("--runs", default=os.path.join("runs", "compare"),
