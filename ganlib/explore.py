@@ -1,7 +1,7 @@
 """Walk a generator's latent space: interpolations, class morphs and an ipywidgets explorer.
 
     explorer = LatentExplorer(generator, card)
-    explorer.widget          # display it in a notebook; the picture follows the sliders
+    explorer                 # display it in a notebook; the picture follows the sliders
 
 The explorer shows G(z) for a latent point z built from three controls:
 - one slider per latent dimension (the first few of them): move z along that axis;
@@ -9,6 +9,9 @@ The explorer shows G(z) for a latent point z built from three controls:
 - an interpolation slider t: walk from z towards a second random point z' (t = 0 is z,
   t = 1 is z'), along a great circle, since Gaussian noise lives near a sphere;
 - for a conditional generator, a class selector.
+
+Displayed, it also carries a PNG of its current picture: a reader of the saved notebook
+who has not run it (or not trusted it) sees that picture instead of a line of text.
 """
 
 import io
@@ -83,8 +86,23 @@ def png_bytes(image, scale=6):
     return buffer.getvalue()
 
 
+SLIDER_STEP = 0.1
+PICTURE_PIXELS = 168  # the 28 px digits at 6x; larger images are shown at this size too
+
+
+def on_slider_grid(value, step=SLIDER_STEP, low=-3.0, high=3.0):
+    """`value` clipped to the slider's range and rounded to its step.
+
+    The browser rounds a slider's value to its step and sends the rounded value back. A
+    value off the grid (0.1257) would therefore come back (0.1) after the kernel had moved
+    on, undoing a value set from code in the meantime; values on the grid never come back.
+    """
+    # round(..., 10) turns 7 * 0.1 = 0.7000000000000001 into the 0.7 a slider shows.
+    return round(float(np.round(np.clip(value, low, high) / step)) * step, 10)
+
+
 class LatentExplorer:
-    """ipywidgets controls over a generator's latent space; `widget` is what to display."""
+    """ipywidgets controls over a generator's latent space; display the object itself."""
 
     def __init__(self, generator, card, dimensions=8, seed=0, class_names=None):
         import ipywidgets as widgets
@@ -93,13 +111,19 @@ class LatentExplorer:
         self.latent_dim = card["latent_dim"]
         self.classes = card.get("classes") if card.get("num_classes") else None
         self.rng = np.random.default_rng(seed)
-        self.start = self.rng.standard_normal(self.latent_dim).astype(np.float32)
+        self.slider_count = min(dimensions, self.latent_dim)
+        self.start = self._random_start()
         self.end = self.rng.standard_normal(self.latent_dim).astype(np.float32)
-        self.image = widgets.Image(format="png")
+        # A fixed square box: in a row beside the sliders the picture would otherwise
+        # stretch to the sliders' height.
+        side = f"{PICTURE_PIXELS}px"
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=side, height=side, min_width=side, object_fit="contain"))
         self.sliders = [
-            widgets.FloatSlider(value=float(self.start[i]), min=-3.0, max=3.0, step=0.1,
-                                description=f"z[{i}]", continuous_update=True)
-            for i in range(min(dimensions, self.latent_dim))]
+            widgets.FloatSlider(value=on_slider_grid(self.start[i]), min=-3.0, max=3.0,
+                                step=SLIDER_STEP, description=f"z[{i}]",
+                                continuous_update=True)
+            for i in range(self.slider_count)]
         self.interpolation_slider = widgets.FloatSlider(
             value=0.0, min=0.0, max=1.0, step=0.05, description="z -> z'")
         self.new_z_button = widgets.Button(description="new random z")
@@ -117,9 +141,25 @@ class LatentExplorer:
                 control.observe(lambda change: self._moving_sliders or self.update(),
                                 names="value")
         self.new_z_button.on_click(lambda button: self.new_random_z())
-        self.widget = widgets.VBox([widgets.HBox([self.image, widgets.VBox(self.sliders)]),
-                                    widgets.HBox(controls)])
+        picture_and_sliders = widgets.HBox([self.image, widgets.VBox(self.sliders)],
+                                           layout=widgets.Layout(align_items="flex-start"))
+        self.widget = widgets.VBox([picture_and_sliders, widgets.HBox(controls)])
         self.update()
+
+    def _random_start(self):
+        """A random latent point whose slider coordinates sit on the sliders' grid."""
+        z = self.rng.standard_normal(self.latent_dim).astype(np.float32)
+        for i in range(self.slider_count):
+            z[i] = on_slider_grid(z[i])
+        return z
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus a PNG of its picture for readers without a kernel."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["image/png"] = self.image.value
+        data["text/plain"] = "latent-space explorer: run the notebook to move its sliders"
+        return bundle
 
     def latent(self):
         """The latent point the controls describe now."""
@@ -144,11 +184,11 @@ class LatentExplorer:
 
     def new_random_z(self):
         """Draw a new start point and move the sliders to its coordinates."""
-        self.start = self.rng.standard_normal(self.latent_dim).astype(np.float32)
+        self.start = self._random_start()
         self._moving_sliders = True
         try:
             for i, slider in enumerate(self.sliders):
-                slider.value = float(np.clip(self.start[i], slider.min, slider.max))
+                slider.value = on_slider_grid(self.start[i])
         finally:
             self._moving_sliders = False
         self.update()  # one redraw, not one per slider

@@ -53,6 +53,31 @@ def test_new_random_z_moves_the_sliders_and_the_picture(shipped_dcgan):
     assert explorer.image.value != picture_before
 
 
+def test_slider_values_sit_on_the_slider_grid_so_the_browser_never_rounds_them(shipped_dcgan):
+    from ganlib.explore import LatentExplorer
+
+    explorer = LatentExplorer(*shipped_dcgan)
+    explorer.new_z_button.click()
+    for slider in explorer.sliders:
+        assert slider.value == round(round(slider.value / slider.step) * slider.step, 10)
+        assert explorer.latent()[explorer.sliders.index(slider)] == pytest.approx(slider.value)
+
+
+def test_displayed_explorer_carries_a_square_png_for_readers_without_a_kernel(shipped_dcgan):
+    from PIL import Image
+    import io
+
+    from ganlib.explore import LatentExplorer, PICTURE_PIXELS
+
+    explorer = LatentExplorer(*shipped_dcgan)
+    bundle = explorer._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+    picture = Image.open(io.BytesIO(data["image/png"]))
+    assert picture.size == (PICTURE_PIXELS, PICTURE_PIXELS)
+    assert explorer.image.layout.width == explorer.image.layout.height == f"{PICTURE_PIXELS}px"
+
+
 def test_interpolation_slider_ends_at_the_second_point(shipped_dcgan):
     from ganlib.explore import LatentExplorer
 
