@@ -33,6 +33,24 @@ def cpu_flags(path="/proc/cpuinfo"):
     return set()
 
 
+def cpu_description(path="/proc/cpuinfo"):
+    """e.g. 'AMD EPYC, 2 cores, AVX2' or '... AVX-512 with bf16': where a time was measured."""
+    name = "unknown CPU"
+    try:
+        with open(path) as file:
+            for line in file:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    flags = cpu_flags(path)
+    vectors = ("AMX" if "amx_bf16" in flags else
+               "AVX-512 with bf16" if "avx512_bf16" in flags else
+               "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
+    return f"{name}, {os.cpu_count()} cores, {vectors}"
+
+
 def native_bfloat16(flags=None):
     """True when the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX)."""
     flags = cpu_flags() if flags is None else flags

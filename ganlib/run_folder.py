@@ -24,6 +24,7 @@ import os
 from ganlib import __version__
 from ganlib.errors import GanlibError
 from ganlib.knobs import Knobs, knob_fields
+from ganlib.precision import cpu_description
 from ganlib.variants import get_variant
 
 # Options that define the run: resuming with different values would be a different run.
@@ -193,6 +194,7 @@ def write_card(path, gan, config, data, step, wall_time, early_stopping=None):
         "precision": gan.generator.dtype_policy.name,
         "knobs": dataclasses.asdict(config.knobs),
         "wall_time_seconds": round(wall_time, 1),
+        "machine": cpu_description(),  # wall times only compare on one kind of CPU
         "train_command": train_command(config),
         "ganlib_version": __version__,
     }

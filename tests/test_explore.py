@@ -182,3 +182,40 @@ def test_show_gif_thins_the_frames():
     with Image.open(io.BytesIO(shown.data)) as gif:
         assert gif.n_frames == 5
     assert len(shown.data) < os.path.getsize(path)
+
+
+def test_a_mode_fixes_the_images_seen_not_the_epochs():
+    from ganlib import modes
+
+    for dataset_images in (5_000, 70_000):  # the offline sample and Keras's MNIST
+        config = modes.run_config("dcgan", "full", dataset_images)
+        images = modes.run_images(config.resolved(), dataset_images)
+        target = modes.shipped_card("dcgan")["images_seen"]
+        assert abs(images - target) <= dataset_images / 2, dataset_images
+    short = modes.run_config("dcgan", "short", 5_000)
+    assert modes.run_images(short.resolved(), 5_000) == pytest.approx(
+        modes.SHORT_IMAGES["dcgan"], rel=0.03)
+
+
+def test_choose_refuses_an_unknown_mode_and_the_tests_always_get_quick(monkeypatch):
+    from ganlib import modes
+    from ganlib.errors import GanlibError
+
+    with pytest.raises(GanlibError, match="unknown mode 'fast'"):
+        modes.choose("fast")
+    monkeypatch.setenv(modes.QUICK_ENV, "1")
+    assert modes.choose("full") == "quick"
+    monkeypatch.setenv(modes.QUICK_ENV, "")
+    assert modes.choose("explore") == "explore"
+
+
+def test_explore_mode_stands_the_shipped_model_in_for_a_run(shipped_dcgan):
+    from ganlib import modes
+    from ganlib.sample import generate_images, latent_noise
+
+    run = modes.load_shipped("dcgan")
+    noise = latent_noise(4, run.card["latent_dim"], seed=3)
+    np.testing.assert_array_equal(generate_images(run.gan.generator, noise),
+                                  generate_images(shipped_dcgan[0], noise))
+    assert run.history and run.history[-1]["images_seen"] <= run.card["images_seen"]
+    assert os.path.isfile(run.progress_gif)

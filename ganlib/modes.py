@@ -1,0 +1,234 @@
+"""The notebooks' three ways to run, chosen by one variable at the top of each notebook.
+
+    MODE = "explore"                       # or "short" or "full"
+    mode = modes.choose(MODE)
+    result = modes.train_or_load("dcgan", mode)
+
+- **explore**: no training. The generator shipped in `trained_models/` (with its
+  discriminator, history and progress GIF where they were shipped) stands in for the run,
+  so every figure and the latent explorer work in seconds.
+- **short**: a few minutes of real training on a 2-core CPU: a fixed number of real images
+  per family (`SHORT_IMAGES`), enough to see digits form, not to match the shipped model.
+  `report/notebook_modes.json` holds what a short run measured (`python -m ganlib.modes`).
+- **full**: the shipped recipe, fixed by the number of *images* it showed D, not by epochs:
+  the offline MNIST sample has 5,000 digits and Keras's download 70,000, so the same epochs
+  would cost 14x more time online. The epochs follow from the images and the dataset size.
+- **quick**: what the test suite runs (GANLIB_QUICK=1 overrides the notebook's choice): a
+  few steps on a small slice, to check every cell, not to learn anything.
+
+In short and full mode a training prints, after its first steps, the speed it measured on
+this machine and what the whole run will take at that speed.
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+import time
+
+from ganlib.errors import GanlibError
+from ganlib.sample import TRAINED_MODELS
+
+MODES = ("explore", "short", "full")
+QUICK_ENV = "GANLIB_QUICK"
+ROOT = os.path.dirname(TRAINED_MODELS)
+MEASURED = os.path.join(ROOT, "report", "notebook_modes.json")
+QUICK_IMAGES, QUICK_EPOCHS = 640, 2  # 20 steps of 64: seconds, not minutes
+
+# Real images a short run shows D: about 3 minutes each on a 2-core AVX2 EPYC, the slowest
+# CPU we measured (the MLPs run about 3,300 images/s there, the DCGANs about 500).
+SHORT_IMAGES = {"vanilla": 600_000, "cgan": 600_000, "dcgan": 90_000, "cdcgan": 90_000,
+                "adgan": 90_000, "wgan": 45_000, "wgan_gp": 45_000}
+
+
+def quick_mode():
+    """True when the environment asks for a smoke test (GANLIB_QUICK=1, set by the tests)."""
+    return os.environ.get(QUICK_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def choose(mode):
+    """The mode a notebook runs in: `mode`, or "quick" under the test suite; says which."""
+    if mode not in MODES:
+        raise GanlibError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+    if quick_mode():
+        print(f"QUICK MODE ({QUICK_ENV}=1): a few steps on {QUICK_IMAGES} images, to check "
+              "that every cell runs; the figures show noise.")
+        return "quick"
+    print({"explore": "explore mode: the shipped generator, no training (seconds). "
+                      'Set MODE = "short" for a few minutes of training, "full" for the '
+                      "shipped recipe.",
+           "short": "short mode: a few minutes of real training (the time is printed after "
+                    "the first steps).",
+           "full": "full mode: the shipped recipe, the same number of images; the time is "
+                   "printed after the first steps."}[mode])
+    return mode
+
+
+def shipped_card(variant, dataset="mnist"):
+    """The card of a shipped generator (its recipe and its measured quality)."""
+    path = os.path.join(TRAINED_MODELS, f"{variant}_{dataset}.json")
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        raise GanlibError(f"no readable card at {os.path.relpath(path)}; restore "
+                          "trained_models/ from the repository") from None
+
+
+def budget_images(variant, mode, dataset="mnist"):
+    """Real images the run shows D in this mode (None in explore mode: no training)."""
+    if mode == "explore":
+        return None
+    if mode == "quick":
+        return QUICK_IMAGES * QUICK_EPOCHS
+    if mode == "short":
+        return SHORT_IMAGES[variant]
+    return shipped_card(variant, dataset)["images_seen"]
+
+
+def epochs_for(images, dataset_images, batch_size, critic_steps=1):
+    """Whole epochs that show D closest to `images` real images (at least one)."""
+    per_step = batch_size * critic_steps
+    per_epoch = max(dataset_images // per_step, 1) * per_step
+    return max(1, round(images / per_epoch))
+
+
+def shipped_split(card):
+    """The data split the shipped run trained on ("all" or "train")."""
+    command = card["train_command"].split()
+    return command[command.index("--split") + 1] if "--split" in command else "train"
+
+
+def run_config(variant, mode, dataset_images, dataset="mnist", folder=None, **changes):
+    """The TrainConfig of this mode: the shipped recipe, trained for the mode's images.
+
+    `dataset_images` is the size of the training data (the epochs follow from it); short
+    and full runs go to runs/`folder` (default VARIANT-DATASET-MODE), so running the cell
+    again resumes them; quick ones go to a fresh temporary folder. `changes` override
+    TrainConfig fields.
+    """
+    from ganlib.knobs import Knobs
+    from ganlib.train import TrainConfig
+
+    if mode == "explore":
+        raise GanlibError("explore mode trains nothing; use train_or_load, or choose "
+                          "MODE = 'short' or 'full'")
+    card = shipped_card(variant, dataset)
+    config = TrainConfig(variant=variant, dataset=dataset, split=shipped_split(card),
+                         out=os.path.join(ROOT, "runs", folder or f"{variant}-{dataset}-{mode}"),
+                         batch_size=card["batch_size"], learning_rate=card["learning_rate"],
+                         beta_1=card["beta_1"], seed=card["seed"],
+                         knobs=Knobs(**card["knobs"]))
+    if mode == "quick":
+        config = dataclasses.replace(
+            config, out=tempfile.mkdtemp(prefix=f"ganlib-{variant}-"), limit=QUICK_IMAGES,
+            epochs=QUICK_EPOCHS, sample_every=2, checkpoint_every=1000)
+    else:
+        config = dataclasses.replace(config, epochs=epochs_for(
+            budget_images(variant, mode, dataset), dataset_images, card["batch_size"],
+            card.get("critic_steps", 1)))
+    return dataclasses.replace(config, **changes)
+
+
+def run_images(config, dataset_images):
+    """Real images a resolved config shows D over the whole run."""
+    per_step = config.images_per_step
+    return config.epochs * (min(dataset_images, config.limit or dataset_images)
+                            // per_step) * per_step
+
+
+def describe(config, mode, dataset_images):
+    """One line: what this run trains, and how long the shipped run took per image."""
+    config = config.resolved()
+    images = run_images(config, dataset_images)
+    if mode == "quick":
+        return f"QUICK MODE: {images:,} images ({config.epochs} epochs of {config.limit}), a smoke test."
+    card = shipped_card(config.variant, config.dataset)
+    speed = card["images_seen"] / card["wall_time_seconds"]
+    machine = card.get("machine", "a 2-core AVX2 AMD EPYC")
+    return (f"{mode} run: {images:,} real images ({config.epochs} epochs of "
+            f"{dataset_images:,}). The shipped run trained at {speed:,.0f} images/s on "
+            f"{machine}: about {images / speed / 60:.0f} minutes there.")
+
+
+def time_estimate(total_steps, images_per_step, after=20, warmup=3):
+    """A Keras callback that prints, after `after` timed steps, the speed and the time left."""
+    import keras
+
+    class TimeEstimate(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.steps = 0
+            self.started = None
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps += 1
+            if self.steps == warmup:  # the first steps include tracing and compiling
+                self.started = time.perf_counter()
+            elif self.steps == warmup + after:
+                seconds = (time.perf_counter() - self.started) / after
+                left = max(total_steps - self.steps, 0) * seconds
+                print(f"[ganlib] measured on this machine: {images_per_step / seconds:,.0f} "
+                      f"images/s, so about {left / 60:.1f} more minutes", flush=True)
+
+    return TimeEstimate()
+
+
+@dataclasses.dataclass
+class ShippedRun:
+    """The shipped model dressed as a finished run, for explore mode."""
+
+    gan: object
+    card: dict
+    history: list
+    progress_gif: str
+    run_folder: str = TRAINED_MODELS
+
+
+def load_shipped(variant, dataset="mnist"):
+    """The shipped generator (and discriminator, history, GIF where shipped) as a ShippedRun."""
+    from ganlib.gan import GAN
+    from ganlib.knobs import Knobs
+    from ganlib.losses import make_loss
+    from ganlib.sample import (
+        discriminator_path,
+        load_discriminator,
+        load_generator,
+        shipped_model_path,
+    )
+    from ganlib.variants import get_variant
+
+    path = shipped_model_path(variant, dataset)
+    generator, card = load_generator(path)
+    card.setdefault("dataset", dataset)
+    d_path = discriminator_path(path)
+    discriminator = load_discriminator(d_path) if os.path.isfile(d_path) else None
+    knobs = Knobs(**card["knobs"]).resolved(get_variant(variant))
+    gan = GAN(generator, discriminator, card["latent_dim"],
+              card["num_classes"] if card.get("num_classes") else None,
+              loss=make_loss(knobs))
+    stem = os.path.splitext(path)[0]
+    history = []
+    if os.path.isfile(stem + ".history.jsonl"):
+        with open(stem + ".history.jsonl") as file:
+            history = [json.loads(line) for line in file if line.strip()]
+    return ShippedRun(gan, card, history, stem + ".gif")
+
+
+def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, **changes):
+    """explore: the shipped run; otherwise train (or resume) this mode's run of `variant`."""
+    if mode == "explore":
+        return load_shipped(variant, dataset)
+    from ganlib.data import load_dataset
+    from ganlib.train import train
+
+    split = shipped_split(shipped_card(variant, dataset))
+    dataset_images = len(load_dataset(dataset, split=split, verbose=False))
+    config = run_config(variant, mode, dataset_images, dataset, folder, **changes)
+    print(describe(config, mode, dataset_images))
+    resolved = config.resolved()
+    steps = run_images(resolved, dataset_images) // resolved.images_per_step
+    callbacks = [] if mode == "quick" else [time_estimate(steps, resolved.images_per_step)]
+    result = train(config, extra_callbacks=callbacks, verbose=verbose)
+    result.progress_gif = os.path.join(result.run_folder, "progress.gif")
+    return result
