@@ -160,28 +160,48 @@ class SampleGrids(keras.callbacks.Callback):
 
 
 class HistoryLog(keras.callbacks.Callback):
-    """Append the running metrics every `every_steps` steps and at each epoch's end."""
+    """Append the metrics every `every_steps` steps and at each epoch's end.
 
-    def __init__(self, path, every_steps, images_per_step):
+    Keras logs a metric as its running mean since the epoch began, which smooths away the
+    oscillations a GAN's curves are read for. A "step" record therefore holds the mean
+    over the steps since the previous record (a window), recovered from two running means:
+    (k * mean_k - j * mean_j) / (k - j). An "epoch" record holds the epoch's mean.
+    """
+
+    def __init__(self, path, every_steps, images_per_step, averaged=()):
         super().__init__()
         self.path = path
         self.every_steps = every_steps
         self.images_per_step = images_per_step
+        self.averaged = set(averaged)  # the metrics Keras reports as running means
         self.epoch = 0
+        self.last = (0, {})  # (steps into the epoch, running means) at the last record
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.last = (0, {})
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
         if self.every_steps and step % self.every_steps == 0:
-            self.append("step", logs)
+            self.append("step", self.window_means(batch + 1, logs or {}))
 
     def on_epoch_end(self, epoch, logs=None):
         self.append("epoch", logs)
 
+    def window_means(self, steps_into_epoch, logs):
+        """The averaged metrics over the steps since the last record; others as logged."""
+        done, previous = self.last
+        values = {key: float(value) for key, value in logs.items()}
+        self.last = (steps_into_epoch, values)
+        window = steps_into_epoch - done
+        for key in self.averaged & values.keys():
+            values[key] = (steps_into_epoch * values[key]
+                           - done * previous.get(key, 0.0)) / window
+        return values
+
     def append(self, kind, logs):
-        """Add one JSON line: where we are and the metrics of the epoch so far."""
+        """Add one JSON line: where we are and the metrics."""
         step = global_step(self.model)
         record = {"kind": kind, "epoch": self.epoch, "step": step,
                   "images_seen": step * self.images_per_step}

@@ -232,3 +232,75 @@ def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, **chan
     result = train(config, extra_callbacks=callbacks, verbose=verbose)
     result.progress_gif = os.path.join(result.run_folder, "progress.gif")
     return result
+
+
+def measure_short_runs(variants, dataset="mnist", path=MEASURED):
+    """Train each variant's short run, evaluate it, and record what a learner should expect."""
+    from ganlib.evaluate import evaluate_generator
+    from ganlib.files import write_json
+    from ganlib.precision import cpu_description
+
+    records = {}
+    if os.path.isfile(path):
+        with open(path) as file:
+            records = json.load(file)
+    for variant in variants:
+        result = train_or_load(variant, "short", dataset, verbose=0)
+        metrics = evaluate_generator(result.gan.generator, result.card, 1000)
+        records[f"{variant}_{dataset}"] = {
+            "images_seen": result.card["images_seen"],
+            "wall_time_seconds": result.card["wall_time_seconds"],
+            "machine": cpu_description(),
+            **{key: metrics[key] for key in ("fcd_over_floor", "precision", "recall",
+                                             "classes_covered", "conditional_accuracy")
+               if key in metrics}}
+        write_json(path, records)  # after every run, so an interruption keeps the rest
+        print(f"[modes] {variant}: {records[f'{variant}_{dataset}']}", flush=True)
+    return records
+
+
+def short_run_expectation(variant, dataset="mnist", path=MEASURED):
+    """One sentence: what a short run of `variant` measured (from report/notebook_modes.json)."""
+    try:
+        with open(path) as file:
+            record = json.load(file)[f"{variant}_{dataset}"]
+    except (OSError, ValueError, KeyError):
+        return f"(no short run of {variant} measured yet: python -m ganlib.modes {variant})"
+    quality = f"FCD {record['fcd_over_floor']:.1f}x its floor"
+    if "conditional_accuracy" in record:
+        quality += f", conditional accuracy {record['conditional_accuracy']:.1%}"
+    else:
+        quality += f", {record['classes_covered']} of 10 classes"
+    return (f"A short run measured {quality} after {record['images_seen']:,} images in "
+            f"{record['wall_time_seconds'] / 60:.1f} minutes on {record['machine']}.")
+
+
+def main(argv=None):
+    """Command-line entry point: measure the short runs; returns the exit code."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m ganlib.modes",
+        description="Train and evaluate each family's short notebook run and record the "
+                    "result in report/notebook_modes.json (what the notebooks promise).")
+    parser.add_argument("variants", nargs="*", default=list(SHORT_IMAGES)[:5],
+                        help="families to measure (default: the five notebook families)")
+    args = parser.parse_args(argv)
+    unknown = [variant for variant in args.variants if variant not in SHORT_IMAGES]
+    if unknown:
+        print(f"error: no short run for '{unknown[0]}'; choose from: "
+              f"{', '.join(SHORT_IMAGES)}", file=sys.stderr)
+        return 2
+    try:
+        measure_short_runs(args.variants)
+    except GanlibError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -73,12 +73,17 @@ def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
     fixed_noise = np.random.default_rng(seed + 2).standard_normal((1000, latent_dim)).astype(
         np.float32)
     snapshots, history = {}, {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+    running = {name: [] for name in history}
 
     class Recorder(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             step = batch + 1
+            # Keras logs running means since the start; step k's own value is
+            # k * mean_k - (k - 1) * mean_(k-1), so the curves keep their oscillations.
             for name in history:
-                history[name].append(float(logs[name]))
+                running[name].append(float(logs[name]))
+                before = running[name][-2] if step > 1 else 0.0
+                history[name].append(step * running[name][-1] - (step - 1) * before)
             if step % snapshot_every == 0 or step == steps:
                 snapshots[step] = np.asarray(gan.generate(fixed_noise))
 

@@ -34,6 +34,9 @@ STOP_REQUESTED = threading.Event()
 
 # Datasets with a shipped classifier: early stopping can watch their FCD.
 CLASSIFIED_DATASETS = ("mnist", "fashion_mnist")
+# Steps between two history records (fewer when grids are saved more often): fine enough
+# for the curves to show a GAN's oscillations, a few hundred lines for a long run.
+HISTORY_EVERY = 50
 
 
 @dataclasses.dataclass
@@ -288,7 +291,9 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     stop = cb.StopOnRequest(STOP_REQUESTED, checkpoint)
     callbacks += [checkpoint, stop,
                   cb.SampleGrids(paths["samples"], noise, labels, config.sample_every, columns),
-                  cb.HistoryLog(paths["history"], config.sample_every, config.images_per_step)]
+                  cb.HistoryLog(paths["history"], min(HISTORY_EVERY, config.sample_every),
+                                config.images_per_step,
+                                averaged=gan.trackers)]
     if config.save_generator_every and chief:
         callbacks.append(cb.GeneratorSnapshots(
             lambda step: snapshot_files(config.out, step), config.save_generator_every,

@@ -171,12 +171,18 @@ def plot_training(history, probabilities=True):
     """
     import matplotlib.pyplot as plt
 
-    records = sorted(history, key=lambda record: record["step"])
+    # "step" records are means over the steps since the previous record (callbacks.HistoryLog);
+    # epoch means would smooth away the oscillations. Old runs without them: epoch means.
+    records = [record for record in history if record.get("kind") == "step"]
+    window = "each window of steps"
+    if not records:
+        records, window = [r for r in history if r.get("kind") == "epoch"], "each epoch"
+    records = sorted(records, key=lambda record: record["step"])
     seen = [record["images_seen"] / 1000 for record in records]
     figure, (losses, scores) = plt.subplots(1, 2, figsize=(11, 3.4))
-    losses.plot(seen, [r["d_loss"] for r in records], label="D loss")
-    losses.plot(seen, [r["g_loss"] for r in records], label="G loss")
-    losses.set_title("losses (running mean of each epoch)")
+    losses.plot(seen, [r["d_loss"] for r in records], label="D loss", linewidth=0.8)
+    losses.plot(seen, [r["g_loss"] for r in records], label="G loss", linewidth=0.8)
+    losses.set_title(f"losses (mean over {window})")
     scores.plot(seen, [r["d_real"] for r in records], label="D(x): real")
     scores.plot(seen, [r["d_fake"] for r in records], label="D(G(z)): generated")
     if probabilities:

@@ -1,6 +1,7 @@
 """Pictures: grid layout, PNG writing, and a GIF that survives a damaged frame."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from ganlib import viz
@@ -30,3 +31,18 @@ def test_gif_skips_a_damaged_frame(tmp_path):
     assert skipped == 1
     with Image.open(tmp_path / "progress.gif") as gif:
         assert gif.n_frames == 2
+
+
+def test_history_step_records_are_window_means_not_keras_running_means(tmp_path):
+    from ganlib.callbacks import HistoryLog
+
+    losses = [4.0, 2.0, 6.0, 0.0, 1.0, 3.0]  # one epoch of per-step D losses
+    log = HistoryLog(str(tmp_path / "history.jsonl"), 2, 64, averaged=["d_loss"])
+    log.on_epoch_begin(0)
+    windows = []
+    for k in range(1, len(losses) + 1):
+        running_mean = sum(losses[:k]) / k  # what Keras hands the callback
+        if k % 2 == 0:
+            windows.append(log.window_means(k, {"d_loss": running_mean, "d_dropout": 0.5}))
+    assert [w["d_loss"] for w in windows] == pytest.approx([3.0, 3.0, 2.0])
+    assert {w["d_dropout"] for w in windows} == {0.5}  # not a running mean: as logged
