@@ -47,8 +47,12 @@ class ToyRun:
 
 def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
               generator_loss="non_saturating", snapshot_every=250, learning_rate=1e-3,
-              seed=0, verbose=0):
-    """Train a small MLP GAN on the ring; return a `ToyRun`."""
+              seed=0, verbose=0, d_units=None, d_learning_rate=None):
+    """Train a small MLP GAN on the ring; return a `ToyRun`.
+
+    `units` sizes G's two hidden layers and, unless `d_units` is given, D's; a wider D with
+    a higher `d_learning_rate` makes the discriminator the stronger player.
+    """
     import keras
     import tensorflow as tf
 
@@ -65,10 +69,11 @@ def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
     batches = tf.data.Dataset.from_tensor_slices(
         {"images": real[:, None], "noise": noise, "labels": np.zeros((len(real), 1), np.int32)}
     ).batch(batch_size)
+    d_units = d_units or units
     gan = GAN(mlp_generator((2,), latent_dim, units=(units, units)),
-              mlp_discriminator((2,), units=(units, units), dropout=0.0),
+              mlp_discriminator((2,), units=(d_units, d_units), dropout=0.0),
               latent_dim, loss=BinaryCrossEntropyLoss(generator_loss))
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+    gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate or learning_rate, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
     fixed_noise = np.random.default_rng(seed + 2).standard_normal((1000, latent_dim)).astype(
         np.float32)
@@ -146,3 +151,52 @@ def plot_history(run):
         axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def saturation(discriminator_steps=300, batch_size=256, latent_dim=8, units=64, seed=0):
+    """How the two generator losses respond when D wins: G's gradient norm under each.
+
+    D alone trains for `discriminator_steps` against a frozen, untrained G until it rejects
+    G's points confidently. Returns a list of dicts, one per checkpoint of D's training:
+    D's mean probability on G's points and the norm of G's gradient under the minimax loss
+    log(1 - D(G(z))) and under the non-saturating loss -log D(G(z)).
+    """
+    import keras
+    import tensorflow as tf
+
+    from ganlib.losses import BinaryCrossEntropyLoss
+    from ganlib.nets import mlp_discriminator, mlp_generator
+
+    keras.utils.set_random_seed(seed)
+    generator = mlp_generator((2,), latent_dim, units=(units, units))
+    discriminator = mlp_discriminator((2,), units=(units, units), dropout=0.0)
+    optimizer = keras.optimizers.Adam(1e-3, beta_1=0.5)
+    rng = np.random.default_rng(seed)
+    losses = {kind: BinaryCrossEntropyLoss(kind) for kind in ("minimax", "non_saturating")}
+
+    def measure(step):
+        noise = rng.standard_normal((batch_size, latent_dim)).astype(np.float32)
+        row = {"discriminator_steps": step}
+        for kind, loss in losses.items():
+            with tf.GradientTape() as tape:
+                fake_logits = discriminator(generator(noise), training=False)
+                g_loss = loss.generator_loss(fake_logits)
+            gradients = tape.gradient(g_loss, generator.trainable_variables)
+            row[f"{kind}_gradient_norm"] = float(tf.linalg.global_norm(gradients))
+        row["d_on_generated"] = float(tf.reduce_mean(tf.sigmoid(fake_logits)))
+        return row
+
+    rows = [measure(0)]
+    bce = BinaryCrossEntropyLoss()
+    for step in range(1, discriminator_steps + 1):
+        real = ring_of_gaussians(batch_size, seed=seed + step)
+        noise = rng.standard_normal((batch_size, latent_dim)).astype(np.float32)
+        fake = generator(noise)
+        with tf.GradientTape() as tape:
+            d_loss = bce.discriminator_loss(discriminator(real, training=True),
+                                            discriminator(fake, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(d_loss, discriminator.trainable_variables),
+                                      discriminator.trainable_variables))
+        if step % (discriminator_steps // 6) == 0:
+            rows.append(measure(step))
+    return rows

@@ -9,12 +9,37 @@ same run folder (`runs/VARIANT-DATASET`): run the notebook a second time, or aft
 
 import json
 import os
+import sys
 import tempfile
 
 import numpy as np
 
 from ganlib.errors import GanlibError
 from ganlib.sample import TRAINED_MODELS, generate_images, latent_noise, sample_labels
+
+def import_tensorflow_quietly():
+    """Start TensorFlow with its C++ start-up lines hidden (on a CPU machine: CUDA probing).
+
+    Those lines come from C++ before TensorFlow's log level applies, straight to file
+    descriptor 2, so for the start-up only that descriptor points at /dev/null. Python
+    errors still raise as usual.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the device probe logs here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+import_tensorflow_quietly()  # the notebooks import this module first
 
 QUICK_ENV = "GANLIB_QUICK"
 ROOT = os.path.dirname(TRAINED_MODELS)

@@ -13,8 +13,11 @@ from ganlib.errors import GanlibError
 
 
 def test_mnist_is_real_digits_and_says_where_they_came_from(mnist, capsys):
+    data.ANNOUNCED.clear()
     again = data.load_dataset("mnist")
     assert f"{len(again):,} images" in capsys.readouterr().out
+    data.load_dataset("mnist")
+    assert capsys.readouterr().out == ""  # said once per process, not at every load
     assert "OFFLINE MNIST SAMPLE" in mnist.source or "full 70,000" in mnist.source
     assert mnist.images.dtype == np.uint8 and mnist.image_shape == (28, 28, 1)
     counts = np.bincount(mnist.labels, minlength=10)

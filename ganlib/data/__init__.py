@@ -4,7 +4,7 @@ Two steps, kept apart so each is easy to test:
 
 1. `load_dataset(name)` returns an `ImageData` (`images.py`): uint8 images shaped
    (N, H, W, C), integer labels, and `source`, a sentence saying exactly where the pixels
-   came from (printed every run).
+   came from (printed once per process).
 2. `training_batches(data, ...)` (`pipeline.py`) turns it into the stream `GAN.fit` consumes.
 
 One module per source, each with its own fallbacks:
@@ -30,6 +30,9 @@ RESIZABLE = ("pokemon", "folder")
 
 __all__ = ["DATASETS", "ImageData", "load_dataset", "pick_split", "select_classes",
            "steps_per_epoch", "take_subset", "to_uint8", "to_unit_range", "training_batches"]
+
+
+ANNOUNCED = set()  # the source lines printed so far in this process
 
 
 def load_dataset(name, split="train", classes=None, limit=None, data_dir=None, verbose=True,
@@ -70,6 +73,8 @@ def load_dataset(name, split="train", classes=None, limit=None, data_dir=None, v
         data = select_classes(data, classes)
     if limit is not None:
         data = take_subset(data, limit)
-    if verbose:
-        print(f"[ganlib] {data.name}: {len(data):,} images {data.image_shape} from {data.source}")
+    line = f"[ganlib] {data.name}: {len(data):,} images {data.image_shape} from {data.source}"
+    if verbose and line not in ANNOUNCED:  # once per process: a notebook loads data often
+        ANNOUNCED.add(line)
+        print(line)
     return data
