@@ -39,9 +39,14 @@ ARMS = {
     "spectral_norm": ("dcgan", ["--spectral-norm"]),
     "diff_augment_ema_spectral_norm": ("dcgan", ["--diff-augment", "translation,cutout",
                                                  "--ema", "0.999", "--spectral-norm"]),
+    # Notebook 05's experiment: AD-GAN's decaying dropout against the DCGAN's fixed 0.3
+    # (the baseline) and against no dropout at all.
+    "adgan": ("adgan", []),
+    "no_dropout": ("dcgan", ["--d-dropout", "0"]),
 }
-RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       "report", "tricks_comparison.jsonl")
+REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "report")
+RESULTS = os.path.join(REPORT, "tricks_comparison.jsonl")
+GRIDS = os.path.join(REPORT, "comparison_grids")  # 64 samples of every run: ARM-seedN.png
 DATASET_IMAGES = 5000  # the offline MNIST sample, --split all
 
 
@@ -81,6 +86,7 @@ def run_arm(arm, seed, images, runs_folder, results_path=RESULTS):
     result = train.train(config, verbose=0)
     generator, card = load_generator(os.path.join(config.out, "generator.keras"))
     metrics = evaluate_generator(generator, card, 1000)
+    save_grid(generator, card, grid_path(arm, seed, os.path.dirname(results_path)))
     line = {"arm": arm, "seed": seed, "budget_images": images,
             "images_seen": result.card["images_seen"], "steps": result.card["steps"],
             "wall_time_seconds": result.card["wall_time_seconds"],
@@ -90,6 +96,33 @@ def run_arm(arm, seed, images, runs_folder, results_path=RESULTS):
     with open(results_path, "a") as file:
         file.write(json.dumps(line) + "\n")
     return line
+
+
+def grid_path(arm, seed, report_folder=REPORT):
+    """Where the grid of one arm and seed is kept."""
+    return os.path.join(report_folder, "comparison_grids", f"{arm}-seed{seed}.png")
+
+
+def save_grid(generator, card, path):
+    """64 samples of a finished run (latent seed 0), for the report and notebook 05."""
+    from ganlib import viz
+    from ganlib.sample import generate_images, latent_noise
+
+    images = generate_images(generator, latent_noise(64, card["latent_dim"], 0))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    viz.save_png(path, viz.image_grid(images, 8), scale=viz.grid_scale(images.shape[2]))
+
+
+def backfill_grids(runs_folder, results_path=RESULTS):
+    """Write the missing grids of recorded runs whose run folder is still here."""
+    from ganlib.sample import load_generator
+
+    for line in recorded(results_path):
+        path = grid_path(line["arm"], line["seed"], os.path.dirname(results_path))
+        model = os.path.join(runs_folder, f"{line['arm']}-seed{line['seed']}", "generator.keras")
+        if not os.path.exists(path) and os.path.isfile(model):
+            save_grid(*load_generator(model), path)
+            print(f"[compare] wrote {os.path.relpath(path)}")
 
 
 def summary(lines):
@@ -116,7 +149,7 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     # 50,000 images (10 epochs of the offline sample) leave the DCGAN at blobs (FCD 57x
     # its floor, 5 classes, in a first try): too early to compare tricks. 100,000 (20
-    # epochs, about 11 minutes per run on a 2-core CPU) keeps 45 runs (15 arms x 3 seeds) within about ten hours.
+    # epochs, about 11 minutes per run on a 2-core CPU) keeps 51 runs (17 arms x 3 seeds) within about eleven hours.
     parser.add_argument("--images", type=int, default=100_000,
                         help="real images shown to D per run (default 100,000)")
     parser.add_argument("--runs", default=os.path.join("runs", "compare"),
@@ -124,8 +157,14 @@ def main(argv=None):
     parser.add_argument("--results", default=RESULTS,
                         help="JSON-lines file the results are appended to "
                              "(default report/tricks_comparison.jsonl)")
+    parser.add_argument("--grids", action="store_true",
+                        help="only write the missing sample grids of recorded runs")
     args = parser.parse_args(argv)
     from ganlib import train
+
+    if args.grids:
+        backfill_grids(args.runs, args.results)
+        return 0
 
     # SIGTERM stops the current run after its step, with a checkpoint (as for ganlib.train):
     # the same command then continues that run where it stopped.

@@ -1,21 +1,16 @@
-"""What the notebooks call: run settings (full or quick), figures and comparisons.
+"""What the notebooks call: figures, tables and comparisons (the modes are in `modes.py`).
 
-Quick mode (the environment variable GANLIB_QUICK=1, which the test suite sets) trains a
-few steps on a small slice of the data so that a notebook runs in about a minute. Full
-mode trains with the exact recipe of the generator shipped in `trained_models/`, into the
-same run folder (`runs/VARIANT-DATASET`): run the notebook a second time, or after
-`python -m ganlib.train`, and it resumes the finished run instantly.
+Importing this module first also starts TensorFlow quietly, so a notebook's output shows
+what the notebook does, not TensorFlow's start-up log.
 """
 
-import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 
-from ganlib.errors import GanlibError
-from ganlib.sample import TRAINED_MODELS, generate_images, latent_noise, sample_labels
+from ganlib.sample import generate_images, latent_noise, sample_labels
+
 
 def import_tensorflow_quietly():
     """Start TensorFlow with its C++ start-up lines hidden (on a CPU machine: CUDA probing).
@@ -40,70 +35,6 @@ def import_tensorflow_quietly():
 
 
 import_tensorflow_quietly()  # the notebooks import this module first
-
-QUICK_ENV = "GANLIB_QUICK"
-ROOT = os.path.dirname(TRAINED_MODELS)
-QUICK_IMAGES, QUICK_EPOCHS = 640, 2  # 20 steps of 64: seconds, not minutes
-
-
-def quick_mode():
-    """True when the environment asks for a fast run (GANLIB_QUICK=1)."""
-    return os.environ.get(QUICK_ENV, "").strip().lower() in ("1", "true", "yes")
-
-
-def shipped_card(variant, dataset="mnist"):
-    """The card of a shipped generator (its recipe and its measured quality)."""
-    path = os.path.join(TRAINED_MODELS, f"{variant}_{dataset}.json")
-    try:
-        with open(path) as file:
-            return json.load(file)
-    except (OSError, ValueError):
-        raise GanlibError(f"no readable card at {path}; restore trained_models/ from the "
-                          "repository") from None
-
-
-def run_config(variant, dataset="mnist", quick=None, folder=None, **changes):
-    """The TrainConfig a notebook trains: the shipped recipe, or a quick slice of it.
-
-    `changes` override TrainConfig fields (e.g. epochs=120); in full mode the run goes to
-    runs/`folder` (default VARIANT-DATASET), in quick mode to a fresh temporary folder.
-    """
-    import dataclasses
-
-    from ganlib.train import TrainConfig
-    from ganlib.knobs import Knobs
-
-    quick = quick_mode() if quick is None else quick
-    card = shipped_card(variant, dataset)
-    command = card["train_command"].split()
-    split = command[command.index("--split") + 1] if "--split" in command else "train"
-    shipped_out = command[command.index("--out") + 1] if "--out" in command else None
-    folder = folder or (os.path.basename(shipped_out) if shipped_out else f"{variant}-{dataset}")
-    config = TrainConfig(variant=variant, out=os.path.join(ROOT, "runs", folder),
-                         dataset=dataset, split=split, epochs=card["epochs"],
-                         batch_size=card["batch_size"], learning_rate=card["learning_rate"],
-                         beta_1=card["beta_1"], seed=card["seed"], knobs=Knobs(**card["knobs"]))
-    if quick:
-        config = dataclasses.replace(
-            config, out=tempfile.mkdtemp(prefix=f"ganlib-{variant}-"), limit=QUICK_IMAGES,
-            epochs=QUICK_EPOCHS, sample_every=2, checkpoint_every=1000)
-    return dataclasses.replace(config, **changes)
-
-
-def describe_run(config):
-    """One sentence: what this run trains and, in full mode, how long it took us."""
-    if quick_mode():
-        return (f"QUICK MODE: {config.epochs} epochs on {config.limit} images, a smoke test. "
-                f"Unset {QUICK_ENV} for the full run.")
-    card = shipped_card(config.variant, config.dataset)
-    # The shipped run's wall time, scaled to this run's epochs when they differ.
-    minutes = card["wall_time_seconds"] / 60 * config.epochs / card["epochs"]
-    about = "" if config.epochs == card["epochs"] else "about "
-    return (f"Full run: {config.epochs} epochs on the {config.split!r} split; from scratch it "
-            f"takes {about}{minutes:.0f} minutes on a 2-core CPU (the shipped "
-            f"{card['epochs']}-epoch run took {card['wall_time_seconds'] / 60:.0f}). "
-            "Train longer with run_config(..., epochs=N).")
-
 
 def show_real_images(data, count=64, columns=16, seed=0):
     """A figure of `count` random real images from a Dataset."""
@@ -240,6 +171,10 @@ def plot_discriminator_scores(gan, data, count=1000):
     """A histogram of D(x) on real images against D(G(z)) on generated ones."""
     import matplotlib.pyplot as plt
 
+    if gan.discriminator is None:
+        print("this shipped generator came without its discriminator; train in short or "
+              "full mode to see D's view")
+        return None
     real, fake = discriminator_scores(gan, data, count)
     figure, axis = plt.subplots(figsize=(6, 3))
     bins = np.linspace(0, 1, 41)
@@ -310,36 +245,70 @@ def show_gif(path, max_frames=16):
     return Image(data=thinned_gif(path, max_frames, seconds_per_frame=0.3), format="gif")
 
 
-def compare_with_shipped(generator, card, variant, dataset="mnist", num=1000, seed=0):
-    """Measure a just-trained generator beside the shipped one; returns (figure, rows)."""
+def quality_row(name, generator, card, num=1000, seed=0):
+    """One table row of a generator's measured quality (ganlib.evaluate, N = `num`)."""
+    from ganlib.evaluate import evaluate_generator
+
+    metrics = evaluate_generator(generator, card, num, seed)
+    row = {"model": name, "images seen": card.get("images_seen"),
+           "FCD / floor": metrics["fcd_over_floor"], "precision": metrics.get("precision"),
+           "recall": metrics.get("recall"), "classes covered": metrics.get("classes_covered")}
+    if "conditional_accuracy" in metrics:
+        row["conditional accuracy"] = metrics["conditional_accuracy"]
+    return row
+
+
+def compare_with_shipped(result, variant, mode, dataset="mnist", num=1000, seed=0):
+    """The run's quality beside the shipped generator's; returns (figure, table)."""
     import matplotlib.pyplot as plt
 
-    from ganlib.evaluate import evaluate_generator
-    from ganlib.sample import load_generator, shipped_model_path
+    from ganlib.modes import load_shipped
     from ganlib.viz import image_grid
 
-    shipped, shipped_card_ = load_generator(shipped_model_path(variant, dataset))
-    shipped_card_.setdefault("dataset", dataset)
-    card = {**shipped_card_, **card}
+    shipped = result if mode == "explore" else load_shipped(variant, dataset)
+    models = [("shipped", shipped)] if mode == "explore" else [(f"{mode} run", result),
+                                                                ("shipped", shipped)]
+    figure, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 5.3), squeeze=False)
     rows = []
-    figure, axes = plt.subplots(1, 2, figsize=(10, 5.3))
-    for axis, (name, model, model_card) in zip(axes, [("trained here", generator, card),
-                                                      ("shipped", shipped, shipped_card_)]):
-        metrics = evaluate_generator(model, model_card, num, seed)
-        rows.append({"model": name, "images seen": model_card.get("images_seen"),
-                     "FCD": metrics["fcd"], "FCD / floor": metrics["fcd_over_floor"],
-                     "classifier score": metrics["classifier_score"],
-                     "classes covered": metrics["classes_covered"],
-                     **({"conditional accuracy": metrics["conditional_accuracy"]}
-                        if "conditional_accuracy" in metrics else {})})
-        labels = sample_labels(model_card, 64)
-        columns = len(model_card["classes"]) if labels is not None else 8
-        images = generate_images(model, latent_noise(64, model_card["latent_dim"], seed), labels)
+    for axis, (name, run) in zip(axes[0], models):
+        rows.append(quality_row(name, run.gan.generator, run.card, num, seed))
+        labels = sample_labels(run.card, 64)
+        columns = len(run.card["classes"]) if labels is not None else 8
+        images = generate_images(run.gan.generator,
+                                 latent_noise(64, run.card["latent_dim"], seed), labels)
         axis.imshow(image_grid(images, columns), cmap="gray")
-        axis.set_title(f"{name}: FCD {metrics['fcd']:.1f}")
+        axis.set_title(f"{name}: FCD {rows[-1]['FCD / floor']:.1f}x its floor")
         axis.axis("off")
     figure.tight_layout()
-    return figure, rows
+    return figure, table(rows)
+
+
+def class_shares(generator, card, count=1000, seed=0):
+    """{class name: share of `count` samples} as the dataset's classifier reads them."""
+    from ganlib.classifier import features_and_probabilities, load_classifier
+
+    images = generate_images(generator, latent_noise(count, card["latent_dim"], seed))
+    _, probabilities = features_and_probabilities(load_classifier(card["dataset"]), images)
+    counts = np.bincount(probabilities.argmax(axis=1), minlength=len(card["class_names"]))
+    return {str(name): float(c / count) for name, c in zip(card["class_names"], counts)}
+
+
+def plot_class_shares(generator, card, count=1000):
+    """Bar chart of the classes among generated samples; a uniform share is the dashed line."""
+    import matplotlib.pyplot as plt
+
+    shares = class_shares(generator, card, count)
+    names = list(shares)
+    most = max(names, key=shares.get)
+    least = min(names, key=shares.get)
+    figure, axis = plt.subplots(figsize=(7, 2.6))
+    axis.bar(names, [100 * shares[name] for name in names], color="tab:orange")
+    axis.axhline(100 / len(names), color="0.4", linestyle="--", label="the data's share")
+    axis.set_ylabel("% of samples")
+    axis.set_title(f"{count:,} samples: most often {most} ({shares[most]:.1%}), "
+                   f"least often {least} ({shares[least]:.1%})")
+    axis.legend(fontsize=8)
+    return figure
 
 
 def plot_dropout_schedule(config):

@@ -144,19 +144,25 @@ def test_toy_gan_learns_the_ring():
     assert toy.modes_covered(run.snapshots[2000]) >= 6
 
 
-def test_run_config_is_the_shipped_recipe_or_a_quick_slice(monkeypatch):
-    from ganlib import tutorial
+def test_run_config_is_the_shipped_recipe_or_a_quick_slice():
+    from ganlib import modes
 
-    card = tutorial.shipped_card("dcgan")
-    monkeypatch.delenv(tutorial.QUICK_ENV, raising=False)
-    full = tutorial.run_config("dcgan")
+    card = modes.shipped_card("dcgan")
+    full = modes.run_config("dcgan", "full", card["training_images"])
     assert (full.epochs, full.split) == (card["epochs"], "all")
-    assert full.out == os.path.join(tutorial.ROOT, "runs", "dcgan-mnist")
-    assert "--out runs/dcgan-mnist " in card["train_command"]  # the shipped run's folder
-    monkeypatch.setenv(tutorial.QUICK_ENV, "1")
-    quick = tutorial.run_config("dcgan")
-    assert (quick.epochs, quick.limit) == (tutorial.QUICK_EPOCHS, tutorial.QUICK_IMAGES)
-    assert not quick.out.startswith(tutorial.ROOT)
+    assert full.out == os.path.join(modes.ROOT, "runs", "dcgan-mnist-full")
+    quick = modes.run_config("dcgan", "quick", card["training_images"])
+    assert (quick.epochs, quick.limit) == (modes.QUICK_EPOCHS, modes.QUICK_IMAGES)
+    assert not quick.out.startswith(modes.ROOT)
+
+
+def test_toy_per_step_history_undoes_keras_running_means():
+    from ganlib import toy
+
+    run = toy.train_toy(steps=40, snapshot_every=20)
+    values = np.array(run.history["d_loss"])
+    running = np.cumsum(values) / np.arange(1, 41)  # what Keras logged
+    assert np.abs(np.diff(values)).mean() > 3 * np.abs(np.diff(running)).mean()
 
 
 def test_architecture_diagram_has_one_box_per_layer(shipped_cdcgan):
