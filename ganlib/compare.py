@@ -59,12 +59,14 @@ def epochs_for(variant_name, images, dataset_images=DATASET_IMAGES, batch_size=6
     return max(1, round(images / per_epoch))
 
 
-def train_arguments(arm, seed, images, runs_folder):
-    """The `python -m ganlib.train` arguments of one arm and seed."""
+def train_arguments(arm, seed, images, runs_folder, limit=None):
+    """The `python -m ganlib.train` arguments of one arm and seed (`limit`: fewer images)."""
     variant, options = ARMS[arm]
     out = os.path.join(runs_folder, f"{arm}-seed{seed}")
+    epochs = epochs_for(variant, images, limit or DATASET_IMAGES)
     return [variant, "--out", out, "--split", "all", "--seed", str(seed),
-            "--epochs", str(epochs_for(variant, images)), "--quiet", *options]
+            "--epochs", str(epochs), "--quiet", *options,
+            *(["--limit", str(limit)] if limit else [])]
 
 
 def recorded(path=RESULTS):
@@ -75,13 +77,13 @@ def recorded(path=RESULTS):
         return [json.loads(line) for line in file if line.strip().endswith("}")]
 
 
-def run_arm(arm, seed, images, runs_folder, results_path=RESULTS):
+def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None):
     """Train, evaluate and record one arm and seed; return the recorded line."""
     from ganlib import train
     from ganlib.evaluate import evaluate_generator
     from ganlib.sample import load_generator
 
-    arguments = train_arguments(arm, seed, images, runs_folder)
+    arguments = train_arguments(arm, seed, images, runs_folder, limit)
     config, _, _ = train.parse_args(arguments)
     result = train.train(config, verbose=0)
     generator, card = load_generator(os.path.join(config.out, "generator.keras"))
@@ -139,6 +141,13 @@ def summary(lines):
             values = np.array([run[key] for run in runs], float)
             table[arm][key] = (float(values.mean()), float(values.std()))
     return table
+
+
+def clearly_better(numbers, than):
+    """True when one arm's FCD / floor beats another's by more than both spreads (mean +- std)."""
+    mean, spread = numbers["fcd_over_floor"]
+    other_mean, other_spread = than["fcd_over_floor"]
+    return mean + spread < other_mean - other_spread
 
 
 def main(argv=None):

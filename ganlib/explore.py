@@ -14,6 +14,7 @@ Displayed, it also carries a PNG of its current picture: a reader of the saved n
 who has not run it (or not trusted it) sees that picture instead of a line of text.
 """
 
+import base64
 import io
 
 import numpy as np
@@ -157,7 +158,7 @@ class LatentExplorer:
         """The live widget, plus a PNG of its picture for readers without a kernel."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data["image/png"] = self.image.value
+        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         data["text/plain"] = "latent-space explorer: run the notebook to move its sliders"
         return bundle
 

@@ -226,7 +226,12 @@ def side_by_side_figure(cards, models_folder, path):
     import matplotlib.pyplot as plt
 
     from ganlib import viz
-    from ganlib.sample import generate_images, latent_noise, load_generator, sample_labels
+    from ganlib.sample import (
+        generate_images,
+        latent_noise,
+        load_generator,
+        sample_labels,
+    )
 
     figure, axes = plt.subplots(len(cards), 1, figsize=(7, 0.85 * len(cards) + 0.4),
                                 squeeze=False)
@@ -343,7 +348,7 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
 
 def comparison_section(path):
     """The tricks comparison (from `python -m ganlib.compare`) as Markdown, or None."""
-    from ganlib.compare import ARMS, recorded, summary
+    from ganlib.compare import ARMS, clearly_better, recorded, summary
 
     lines = recorded(path)
     if not lines:
@@ -367,9 +372,8 @@ def comparison_section(path):
                     + " | ".join(cells) + " |")
     baseline = table.get("baseline")
     if baseline:
-        better = [arm for arm, numbers in table.items() if arm != "baseline"
-                  and numbers["fcd_over_floor"][0] + numbers["fcd_over_floor"][1]
-                  < baseline["fcd_over_floor"][0] - baseline["fcd_over_floor"][1]]
+        better = [arm for arm, numbers in table.items()
+                  if arm != "baseline" and clearly_better(numbers, baseline)]
         rows += ["", "Arms whose FCD / floor beats the baseline by more than both spreads: "
                  + (", ".join(f"`{arm}`" for arm in better) if better else "none") + ". "
                  "Every other arm did not help measurably at this budget."]

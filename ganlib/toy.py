@@ -93,7 +93,7 @@ def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
                 snapshots[step] = np.asarray(gan.generate(fixed_noise))
 
     snapshots[0] = np.asarray(gan.generate(fixed_noise))
-    gan.fit(batches, epochs=1, verbose=verbose, callbacks=[Recorder()])
+    gan.fit(batches, epochs=1, verbose=verbose, callbacks=[Recorder()], shuffle=False)
     return ToyRun(gan, real[:1000], snapshots, history)
 
 

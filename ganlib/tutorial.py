@@ -376,3 +376,99 @@ def _cell(value):
     if isinstance(value, float):
         return f"{value:.3f}"
     return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+DROPOUT_ARMS = {"baseline": "DCGAN, dropout 0.3", "no_dropout": "DCGAN, no dropout",
+                "adgan": "AD-GAN, dropout 0.5 -> 0"}
+
+
+def dropout_experiment(mode):
+    """Notebook 05's experiment: DCGAN with and without dropout against AD-GAN, per seed.
+
+    explore: the runs recorded by `python -m ganlib.compare` (3 seeds, 100,000 images
+    each); short: one seed each at 30,000 images; full: the recorded experiment again, in
+    runs/dropout-experiment-full; quick: a few steps. Returns (lines, results folder).
+    """
+    from ganlib import compare
+    from ganlib.modes import ROOT
+
+    if mode == "explore":
+        return ([line for line in compare.recorded() if line["arm"] in DROPOUT_ARMS
+                 and line["budget_images"] == 100_000], compare.REPORT)
+    seeds, images, limit = {"quick": ((0,), 1280, 640), "short": ((0,), 30_000, None),
+                            "full": ((0, 1, 2), 100_000, None)}[mode]
+    folder = os.path.join(ROOT, "runs", f"dropout-experiment-{mode}")
+    results = os.path.join(folder, "results.jsonl")
+    done = {(line["arm"], line["seed"]) for line in compare.recorded(results)}
+    for seed in seeds:
+        for arm in DROPOUT_ARMS:
+            if (arm, seed) not in done:
+                line = compare.run_arm(arm, seed, images, folder, results, limit)
+                print(f"{DROPOUT_ARMS[arm]}, seed {seed}: FCD {line['fcd_over_floor']}x "
+                      f"its floor, {line['wall_time_seconds'] / 60:.1f} min", flush=True)
+    return compare.recorded(results), folder
+
+
+def dropout_table(lines):
+    """Mean +- spread per arm, and a verdict only as strong as the numbers."""
+    from IPython.display import Markdown
+
+    from ganlib.compare import clearly_better, summary
+
+    numbers = {arm: value for arm, value in summary(lines).items() if arm in DROPOUT_ARMS}
+    if not numbers:
+        return Markdown("No run of this experiment is recorded yet: run it in short or full "
+                        "mode, or `python -m ganlib.compare --arms baseline,no_dropout,adgan`.")
+    rows = ["| arm | seeds | FCD / floor | classifier score | classes covered |",
+            "|---|---|---|---|---|"]
+    for arm, value in numbers.items():
+        cells = [f"{value[key][0]:.2f} +- {value[key][1]:.2f}"
+                 for key in ("fcd_over_floor", "classifier_score", "classes_covered")]
+        rows.append(f"| {DROPOUT_ARMS[arm]} | {value['seeds']} | " + " | ".join(cells) + " |")
+    verdicts = []
+    for arm, other in (("adgan", "baseline"), ("adgan", "no_dropout"),
+                       ("baseline", "no_dropout")):
+        if arm in numbers and other in numbers:
+            if clearly_better(numbers[arm], numbers[other]):
+                verdicts.append(f"{DROPOUT_ARMS[arm]} beats {DROPOUT_ARMS[other]} by more "
+                                "than both spreads")
+            elif clearly_better(numbers[other], numbers[arm]):
+                verdicts.append(f"{DROPOUT_ARMS[other]} beats {DROPOUT_ARMS[arm]} by more "
+                                "than both spreads")
+            else:
+                verdicts.append(f"{DROPOUT_ARMS[arm]} and {DROPOUT_ARMS[other]}: no difference "
+                                "larger than the spread between seeds")
+    if not verdicts:
+        verdicts.append("only " + ", ".join(DROPOUT_ARMS[arm] for arm in numbers)
+                        + " recorded so far; nothing to compare yet")
+    single = any(value["seeds"] < 2 for value in numbers.values())
+    note = (" With one seed per arm there is no spread to compare against: treat any "
+            "difference as a hint, not a result." if single else "")
+    return Markdown("\n".join(rows) + "\n\n**What the numbers support:** "
+                    + "; ".join(verdicts) + "." + note)
+
+
+def dropout_grids(lines, folder, seed=0):
+    """The three arms' sample grids side by side (latent seed 0, training seed `seed`)."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from ganlib.compare import grid_path
+
+    arms = [arm for arm in DROPOUT_ARMS
+            if any(line["arm"] == arm and line["seed"] == seed for line in lines)]
+    if not arms:
+        print("no grids yet: no run of this experiment is recorded")
+        return None
+    figure, axes = plt.subplots(1, len(arms), figsize=(4.2 * len(arms), 4.6), squeeze=False)
+    for axis, arm in zip(axes[0], arms):
+        path = grid_path(arm, seed, folder)
+        if os.path.isfile(path):
+            with Image.open(path) as picture:
+                axis.imshow(np.asarray(picture.convert("L")), cmap="gray")
+        line = next(line for line in lines if line["arm"] == arm and line["seed"] == seed)
+        axis.set_title(f"{DROPOUT_ARMS[arm]}\nFCD {line['fcd_over_floor']:.1f}x floor",
+                       fontsize=9)
+        axis.axis("off")
+    figure.tight_layout()
+    return figure

@@ -64,16 +64,18 @@ def test_slider_values_sit_on_the_slider_grid_so_the_browser_never_rounds_them(s
 
 
 def test_displayed_explorer_carries_a_square_png_for_readers_without_a_kernel(shipped_dcgan):
-    from PIL import Image
+    import base64
     import io
 
-    from ganlib.explore import LatentExplorer, PICTURE_PIXELS
+    from PIL import Image
+
+    from ganlib.explore import PICTURE_PIXELS, LatentExplorer
 
     explorer = LatentExplorer(*shipped_dcgan)
     bundle = explorer._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
-    picture = Image.open(io.BytesIO(data["image/png"]))
+    picture = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
     assert picture.size == (PICTURE_PIXELS, PICTURE_PIXELS)
     assert explorer.image.layout.width == explorer.image.layout.height == f"{PICTURE_PIXELS}px"
 
