@@ -97,8 +97,9 @@ def quality_bars(cards):
 def results_table(cards):
     """The Markdown results table, one row per shipped generator."""
     rows = ["| variant | dataset | epochs | images seen | wall time | FCD | real floor | "
-            "FCD / floor | classifier score | classes covered | conditional accuracy | novelty |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "FCD / floor | precision | recall | classifier score | classes covered | "
+            "conditional accuracy | novelty |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for card in cards:
         m = card["metrics"]
         accuracy = m.get("conditional_accuracy")
@@ -107,6 +108,8 @@ def results_table(cards):
             f"| {card['variant']} | {card['dataset']} | {card['epochs']} | "
             f"{card['images_seen']:,} | {card['wall_time_seconds'] / 60:.1f} min | "
             f"{m['fcd']:.2f} | {m['fcd_real_floor']:.2f} | {m['fcd_over_floor']:.2f} | "
+            # Cards shipped before precision and recall were measured have neither.
+            + "".join(f"{m[key]:.2f} | " if key in m else "- | " for key in ("precision", "recall"))
             + ("- (no labels) | - | " if label_free else
                f"{m['classifier_score']:.2f} | {m['classes_covered']} / "
                f"{m['num_classes_expected']} | ")
@@ -306,6 +309,16 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
         "1000 real images. Lower is better. It depends on N, so the **real floor** beside "
         "it is the same distance between two disjoint sets of 1000 real images: a perfect "
         "generator would score about the floor.",
+        "- **Precision** and **recall** (Kynkaanniemi et al., 2019) in the same feature space: "
+        "the share of generated images inside the 3-nearest-neighbour balls of the real ones "
+        "(are they realistic?) and the share of real images inside the generated ones' balls "
+        "(is the data covered?). 1 is best for both; '-' for models shipped before they "
+        "were measured.",
+        "- **Without labels** (Pokemon, your own folders) the classifier is replaced by a "
+        "network trained to tell which of four quarter turns was applied to an image. Its "
+        "features separate sprite-like shapes from blobs and show how the samples spread, "
+        "but not which Pokemon a sample is, and they barely see colour: its FCD, precision "
+        "and recall are a weaker judge than the digit classifier's.",
         "- **Classifier score**: the Inception-score formula on the same classifier, "
         "exp(E[KL(p(y|x) || p(y))]); 10 at best for ten classes that are confidently "
         "recognised and evenly drawn.",
@@ -414,7 +427,10 @@ def check_report_folder(out):
     names = [name for name in os.listdir(out) if not name.startswith(TEMP_PREFIX)]
     readme = os.path.join(out, "README.md")
     foreign_readme = os.path.lexists(readme) and _first_line_of(readme) != REPORT_TITLE
-    if foreign_readme or set(names) - {"README.md", "figures", COMPARISON_FILE}:
+    # The comparison's results and grids (ganlib.compare) and the notebooks' measured
+    # short runs (ganlib.modes) live beside the report and are read by it.
+    own = {"README.md", "figures", COMPARISON_FILE, "comparison_grids", "notebook_modes.json"}
+    if foreign_readme or set(names) - own:
         raise GanlibError(f"--out {out} is not a report folder (it holds other files); "
                           "choose an empty or new folder, or an earlier report's folder")
 

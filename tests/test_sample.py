@@ -45,3 +45,16 @@ def test_conditional_labels_cycle_through_the_trained_classes(tiny_cgan_run, tmp
                         "--num", "6", "--label", "7", "--out", out)
     assert result.returncode == 0, result.stderr
     assert np.load(out).shape == (6, 28, 28)
+
+
+def test_shipped_pokemon_generator_draws_colour_sprites_on_white(tmp_path):
+    from ganlib.sample import main
+
+    out = tmp_path / "sprites.npy"
+    assert main(["dcgan", "--dataset", "pokemon", "--num", "6", "--out", str(out)]) == 0
+    images = np.load(out)
+    assert images.shape == (6, 64, 64, 3) and images.dtype == np.uint8
+    # The white background the sprites were composited on, and colour in the middle.
+    assert images[:, :4].mean() > 200
+    centres = images[:, 20:44, 20:44].astype(float)
+    assert centres.std() > 20 and np.abs(centres[..., 0] - centres[..., 2]).mean() > 5
