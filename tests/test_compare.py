@@ -72,3 +72,19 @@ def test_sigterm_ends_the_comparison_with_143_and_records_no_unfinished_run(tmp_
         train.STOP_REQUESTED.clear()
     assert code == 143 and not results.exists()
     assert "checkpoint written at step 42; run the same command again" in capsys.readouterr().err
+
+
+def test_experiment_verdicts_are_only_as_strong_as_the_spread_between_seeds():
+    from ganlib import experiments
+
+    def lines(values_by_arm):
+        return [dict(arm=arm, seed=seed, budget_images=100_000, images_seen=99_840,
+                     fcd_over_floor=value, classifier_score=6.0, classes_covered=10)
+                for arm, values in values_by_arm.items() for seed, value in enumerate(values)]
+
+    clear = experiments.table(experiments.DROPOUT, lines(
+        {"baseline": [16, 17, 18], "adgan": [4, 5, 6], "no_dropout": [15, 19, 23]})).data
+    assert "AD-GAN, dropout 0.5 -> 0 beats DCGAN, dropout 0.3 by more than both spreads" in clear
+    assert "DCGAN, dropout 0.3 vs DCGAN, no dropout: no difference" in clear
+    single = experiments.table(experiments.DROPOUT, lines({"baseline": [16], "adgan": [5]})).data
+    assert "a hint, not a result" in single
