@@ -46,17 +46,19 @@ def quick_mode():
     return os.environ.get(QUICK_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
-def choose(mode):
-    """The mode a notebook runs in: `mode`, or "quick" under the test suite; says which."""
+def choose(mode, explore="the shipped generator, no training (seconds)"):
+    """The mode a notebook runs in: `mode`, or "quick" under the test suite; says which.
+
+    `explore` says what explore mode shows in this notebook.
+    """
     if mode not in MODES:
         raise GanlibError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
     if quick_mode():
         print(f"QUICK MODE ({QUICK_ENV}=1): a few steps on {QUICK_IMAGES} images, to check "
               "that every cell runs; the figures show noise.")
         return "quick"
-    print({"explore": "explore mode: the shipped generator, no training (seconds). "
-                      'Set MODE = "short" for a few minutes of training, "full" for the '
-                      "shipped recipe.",
+    print({"explore": f"explore mode: {explore}. Set MODE = \"short\" or \"full\" to "
+                      "train (what each does is described at the top of the notebook).",
            "short": "short mode: a few minutes of real training (the time is printed after "
                     "the first steps).",
            "full": "full mode: the shipped recipe, the same number of images; the time is "
