@@ -153,6 +153,9 @@ def test_run_config_is_the_shipped_recipe_or_a_quick_slice():
     full = modes.run_config("dcgan", "full", card["training_images"])
     assert (full.epochs, full.split) == (card["epochs"], "all")
     assert full.out == os.path.join(modes.ROOT, "runs", "dcgan-mnist-full")
+    pokemon = modes.run_config("dcgan", "full", 9_540, dataset="pokemon").resolved()
+    # Every setting of the shipped run's command, data options and tricks included.
+    assert (pokemon.augment, pokemon.knobs.g_filters, pokemon.knobs.ema) == ("flip", 0.5, 0.999)
     quick = modes.run_config("dcgan", "quick", card["training_images"])
     assert (quick.epochs, quick.limit) == (modes.QUICK_EPOCHS, modes.QUICK_IMAGES)
     assert not quick.out.startswith(modes.ROOT)
