@@ -60,7 +60,7 @@ def run(experiment, mode):
     arms = list(experiment.arms) if mode == "full" else list(
         experiment.short_arms or experiment.arms)
     if mode == "quick":
-        arms = arms[:2]  # the tests check the path, not the result: two arms suffice
+        arms = arms[:1]  # the tests check the path, not the result: one arm suffices
     folder = os.path.join(ROOT, "runs", f"{experiment.name}-{mode}")
     results = os.path.join(folder, "results.jsonl")
     done = {(line["arm"], line["seed"]) for line in compare.recorded(results)}

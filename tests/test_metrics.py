@@ -91,16 +91,21 @@ def _shipped_generator_cards():
 
 
 @pytest.mark.parametrize("card", _shipped_generator_cards())
-def test_evaluate_prints_the_numbers_in_the_shipped_card(card):
+def test_evaluate_prints_the_numbers_in_the_shipped_card(card, capsys):
     import json
 
-    from conftest import run_module
+    from ganlib.evaluate import main
 
-    result = run_module("ganlib.evaluate", card["variant"], "--dataset", card["dataset"],
-                        "--json")
-    assert result.returncode == 0, result.stderr[-2000:]
-    measured = json.loads(result.stdout[result.stdout.index("{"):])
-    keys = ["fcd", "fcd_real_floor", "classifier_score", "classes_covered"]
+    # In-process (TensorFlow is already started): the command's own code path, minus the
+    # ten seconds of a fresh interpreter per card.
+    capsys.readouterr()
+    assert main([card["variant"], "--dataset", card["dataset"], "--json"]) == 0
+    out = capsys.readouterr().out
+    measured = json.loads(out[out.index("{"):])
+    if "judge" in card["metrics"]:  # label-free: no classes to score or cover
+        keys = ["fcd", "fcd_real_floor", "precision", "recall"]
+    else:
+        keys = ["fcd", "fcd_real_floor", "classifier_score", "classes_covered"]
     if card.get("num_classes"):
         keys.append("conditional_accuracy")
     for key in keys:

@@ -18,10 +18,11 @@ def test_shipped_dcgan_writes_a_png_grid_by_default(tmp_path):
 
 
 def test_same_seed_same_images_and_npy_layout(tmp_path):
+    from ganlib.sample import main
+
     first, again, other = tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "c.npy"
     for path, seed in ((first, 5), (again, 5), (other, 6)):
-        assert run_module("ganlib.sample", "dcgan", "--num", "10", "--seed", seed,
-                          "--out", path).returncode == 0
+        assert main(["dcgan", "--num", "10", "--seed", str(seed), "--out", str(path)]) == 0
     images = np.load(first)
     assert images.shape == (10, 28, 28) and images.dtype == np.uint8
     np.testing.assert_array_equal(images, np.load(again))
