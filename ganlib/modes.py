@@ -97,10 +97,11 @@ def epochs_for(images, dataset_images, batch_size, critic_steps=1):
     return max(1, round(images / per_epoch))
 
 
-def shipped_split(card):
-    """The data split the shipped run trained on ("all" or "train")."""
-    command = card["train_command"].split()
-    return command[command.index("--split") + 1] if "--split" in command else "train"
+def shipped_config(card):
+    """The TrainConfig of the shipped run, from its own command (every knob and data option)."""
+    from ganlib.train import parse_args
+
+    return parse_args(card["train_command"].split()[3:])[0]
 
 
 def run_config(variant, mode, dataset_images, dataset="mnist", folder=None, **changes):
@@ -111,17 +112,14 @@ def run_config(variant, mode, dataset_images, dataset="mnist", folder=None, **ch
     again resumes them; quick ones go to a fresh temporary folder. `changes` override
     TrainConfig fields.
     """
-    from ganlib.train import parse_args
-
     if mode == "explore":
         raise GanlibError("explore mode trains nothing; use train_or_load, or choose "
                           "MODE = 'short' or 'full'")
     card = shipped_card(variant, dataset)
     # The shipped run's own command gives every setting (knobs, data options, rates);
     # only the run folder and the length change.
-    config = parse_args(card["train_command"].split()[3:])[0]
     config = dataclasses.replace(
-        config, out=os.path.join(ROOT, "runs", folder or f"{variant}-{dataset}-{mode}"),
+        shipped_config(card), out=os.path.join(ROOT, "runs", folder or f"{variant}-{dataset}-{mode}"),
         save_generator_every=None, notify_command=None)
     if mode == "quick":
         config = dataclasses.replace(
@@ -226,7 +224,7 @@ def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, **chan
     from ganlib.data import load_dataset
     from ganlib.train import train
 
-    split = shipped_split(shipped_card(variant, dataset))
+    split = shipped_config(shipped_card(variant, dataset)).split
     dataset_images = len(load_dataset(dataset, split=split, verbose=False))
     config = run_config(variant, mode, dataset_images, dataset, folder, **changes)
     print(describe(config, mode, dataset_images))
@@ -291,12 +289,11 @@ def main(argv=None):
     parser.add_argument("variants", nargs="*", default=list(SHORT_IMAGES)[:5],
                         help="families to measure (default: the five notebook families)")
     args = parser.parse_args(argv)
-    unknown = [variant for variant in args.variants if variant not in SHORT_IMAGES]
-    if unknown:
-        print(f"error: no short run for '{unknown[0]}'; choose from: "
-              f"{', '.join(SHORT_IMAGES)}", file=sys.stderr)
-        return 2
     try:
+        unknown = [variant for variant in args.variants if variant not in SHORT_IMAGES]
+        if unknown:
+            raise GanlibError(f"no short run for '{unknown[0]}'; choose from: "
+                              f"{', '.join(SHORT_IMAGES)}")
         measure_short_runs(args.variants)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -230,3 +230,12 @@ def test_explore_mode_stands_the_shipped_model_in_for_a_run(shipped_dcgan):
                                   generate_images(shipped_dcgan[0], noise))
     assert run.history and run.history[-1]["images_seen"] <= run.card["images_seen"]
     assert os.path.isfile(run.progress_gif)
+
+
+def test_modes_command_refuses_an_unknown_family_in_one_line(capsys):
+    from ganlib import modes
+
+    assert modes.main(["dcgan", "stylegan"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no short run for 'stylegan'" in err
+    assert "Traceback" not in err
