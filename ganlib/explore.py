@@ -16,6 +16,7 @@ who has not run it (or not trusted it) sees that picture instead of a line of te
 
 import base64
 import io
+import math
 
 import numpy as np
 
@@ -92,14 +93,20 @@ PICTURE_PIXELS = 168  # the 28 px digits at 6x; larger images are shown at this 
 
 
 def on_slider_grid(value, step=SLIDER_STEP, low=-3.0, high=3.0):
-    """`value` clipped to the slider's range and rounded to its step.
+    """`value` clipped to the slider's range and snapped to its step, as the browser computes it.
 
-    The browser rounds a slider's value to its step and sends the rounded value back. A
-    value off the grid (0.1257) would therefore come back (0.1) after the kernel had moved
-    on, undoing a value set from code in the meantime; values on the grid never come back.
+    The browser's slider (noUiSlider) works in percent of its range and reports
+    low + percent * (high - low) / 100, so 0.1 comes back as 0.10000000000000009. It sends
+    any value that differs from its own back to the kernel, and when a new view does that
+    right after the kernel has moved on (Run All, then `slider.value = 2.5`), the old value
+    wins. A value computed here the browser's way is never sent back.
     """
-    # round(..., 10) turns 7 * 0.1 = 0.7000000000000001 into the 0.7 a slider shows.
-    return round(float(np.round(np.clip(value, low, high) / step)) * step, 10)
+    span = high - low
+    percent_step = step * 100 / span
+    percent = (float(np.clip(value, low, high)) - low) * 100 / span
+    # JavaScript's Math.round: halves round up (Python's round would go to even).
+    percent = math.floor(percent / percent_step + 0.5) * percent_step
+    return percent * span / 100 + low
 
 
 class LatentExplorer:

@@ -53,14 +53,24 @@ def test_new_random_z_moves_the_sliders_and_the_picture(shipped_dcgan):
     assert explorer.image.value != picture_before
 
 
-def test_slider_values_sit_on_the_slider_grid_so_the_browser_never_rounds_them(shipped_dcgan):
-    from ganlib.explore import LatentExplorer
+# What Chromium's slider (ipywidgets 8.1, range -3..3, step 0.1) sent back to the kernel for
+# each value, read in tests/test_browser.py's JupyterLab: its own float arithmetic.
+BROWSER_SLIDER_VALUES = {0.1: 0.10000000000000009, -0.5: -0.49999999999999956,
+                         2.0: 2.000000000000001, 2.5: 2.5, -0.9: -0.8999999999999999,
+                         1.6: 1.5999999999999996, 3.0: 3.0, -3.0: -3.0}
 
+
+def test_slider_values_are_the_browsers_own_so_it_never_sends_them_back(shipped_dcgan):
+    from ganlib.explore import LatentExplorer, on_slider_grid
+
+    for typed, browser in BROWSER_SLIDER_VALUES.items():
+        assert on_slider_grid(typed) == browser
+        assert on_slider_grid(typed + 0.03) == browser  # snapped to the nearest step
     explorer = LatentExplorer(*shipped_dcgan)
     explorer.new_z_button.click()
-    for slider in explorer.sliders:
-        assert slider.value == round(round(slider.value / slider.step) * slider.step, 10)
-        assert explorer.latent()[explorer.sliders.index(slider)] == pytest.approx(slider.value)
+    for index, slider in enumerate(explorer.sliders):
+        assert on_slider_grid(slider.value) == slider.value
+        assert explorer.latent()[index] == pytest.approx(slider.value)
 
 
 def test_displayed_explorer_carries_a_square_png_for_readers_without_a_kernel(shipped_dcgan):
