@@ -33,18 +33,7 @@ pytestmark = pytest.mark.skipif(
 
 TOKEN = "ganlib-browser-test"
 PICTURE_PIXELS = 168  # ganlib.explore.PICTURE_PIXELS, read without importing TensorFlow here
-
-# The explorer as a learner meets it in notebook 03: the shipped DCGAN, then a slider value
-# set from code (the front end used to send its own rounded value back over it).
-EXPLORER_CELLS = [
-    "from ganlib import tutorial  # as in the notebooks: TensorFlow starts quietly\n"
-    "from ganlib import explore, modes\n"
-    "run = modes.load_shipped('dcgan')\n"
-    "explorer = explore.LatentExplorer(run.gan.generator, run.card)\n"
-    "explorer",
-    "explorer.sliders[0].value = 2.5",
-    "print('slider', explorer.sliders[0].value)",
-]
+NOTEBOOK = "03_dcgan.ipynb"  # explore mode, as committed: the shipped DCGAN, no training
 
 
 def free_port():
@@ -56,15 +45,10 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on a fresh folder and a headless Chromium; yields (browser, url, folder)."""
+    """JupyterLab on a copy of notebook 03 and a headless Chromium; yields (browser, url, folder)."""
     folder = tmp_path_factory.mktemp("lab")
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in EXPLORER_CELLS]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, folder / "explorer.ipynb")
-    # The committed notebook, copied so the browser can never write to the repository's.
-    shutil.copy(os.path.join(ROOT, "notebooks", "03_dcgan.ipynb"), folder / "committed.ipynb")
+    # A copy, so the browser can never write to the repository's notebook.
+    shutil.copy(os.path.join(ROOT, "notebooks", NOTEBOOK), folder / NOTEBOOK)
 
     port = free_port()
     private = tmp_path_factory.mktemp("jupyter")
@@ -151,48 +135,84 @@ def slider_readout(browser, index=0):
     return readouts[index].text.replace("\u2212", "-") if len(readouts) > index else None
 
 
+def saved_explorer_pictures(browser, explorer_cell):
+    """The plain PNG outputs of the explorer's cell (what shows without a live widget)."""
+    cells = browser.find_elements(
+        By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    if len(cells) <= explorer_cell:
+        return None
+    cell = cells[explorer_cell]
+    browser.execute_script("arguments[0].scrollIntoView();", cell)
+    images = cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output.jp-RenderedImage img")
+    return [image for image in images
+            if browser.execute_script("return arguments[0].naturalWidth;", image) > 0]
+
+
+def kernel_idle(browser):
+    """True once the open notebook's kernel has started and is idle."""
+    return browser.execute_script(
+        "const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        "const kernel = panel && panel.sessionContext && panel.sessionContext.session"
+        " && panel.sessionContext.session.kernel;"
+        "return !!(kernel && kernel.status === 'idle');")
+
+
+def type_new_cell(browser, code, run=True):
+    """Below the last cell, a new cell typed from the keyboard (Esc, B, Enter), run with Shift+Enter."""
+    cells = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")
+    cells[-1].find_element(By.CSS_SELECTOR, ".jp-InputArea-prompt").click()
+    actions = webdriver.ActionChains(browser)
+    actions.send_keys(Keys.ESCAPE, "b", Keys.ENTER).pause(0.5).send_keys(code)
+    if run:
+        actions.key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT)
+    else:
+        actions.send_keys(Keys.ESCAPE)
+    actions.perform()
+    return browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")[len(cells)]
+
+
 @pytest.fixture(scope="module")
-def explorer_page(lab):
-    """The test notebook, run top to bottom in the browser (Run All), settled."""
-    browser, url, _ = lab
-    open_notebook(browser, url, "explorer.ipynb")
-    wait_until(lambda: browser.execute_script(
-        "const app = window.jupyterapp; const panel = app && app.shell.currentWidget;"
-        "return !!(panel && panel.sessionContext && panel.sessionContext.session"
-        " && panel.sessionContext.session.kernel"
-        " && panel.sessionContext.session.kernel.status === 'idle');"),
-        what="the kernel to start")
+def notebook_page(lab):
+    """Notebook 03 opened untrusted (its saved picture noted), a cell added, Run All (explore)."""
+    browser, url, folder = lab
+    notebook = json.loads((folder / NOTEBOOK).read_text())
+    explorer_cells = [index for index, cell in enumerate(notebook["cells"])
+                      if cell["cell_type"] == "code"
+                      and "LatentExplorer(" in "".join(cell["source"])]
+    assert explorer_cells, f"{NOTEBOOK} has no explorer cell"
+    open_notebook(browser, url, NOTEBOOK)
+    saved = wait_until(lambda: saved_explorer_pictures(browser, explorer_cells[0]), seconds=60,
+                       what="the explorer's saved picture")
+    saved_width = saved[0].size["width"]
+
+    wait_until(lambda: kernel_idle(browser), what="the kernel to start")
+    # A value set from code in the same Run All that displays the explorer: the browser's
+    # new slider view used to send its first value back over it.
+    type_new_cell(browser, "explorer.sliders[0].value = 2.5", run=False)
     browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
-    wait_until(lambda: picture_fingerprint(browser), seconds=180, what="the explorer's picture")
-    # Let the front end answer every change the kernel sent (the overwrite bug came late).
-    wait_until(lambda: slider_readout(browser) == "2.50", seconds=30,
-               what="slider z[0] to show 2.50")
-    time.sleep(3)
-    return browser
+    # Run All clears every output first, so a live picture now comes from the kernel.
+    wait_until(lambda: picture_fingerprint(browser), seconds=240,
+               what="the explorer's live picture")
+    wait_until(lambda: kernel_idle(browser), seconds=240, what="Run All to finish")
+    time.sleep(2)  # the front end's own answers to the widgets' first states
+    return browser, saved_width
 
 
-def test_picture_is_square_at_its_size(explorer_page):
+def test_saved_notebook_shows_the_explorer_picture_before_it_is_trusted(notebook_page):
+    """Opened from disk (untrusted, no kernel), the explorer's output is a picture, not text."""
+    _, saved_width = notebook_page
+    assert saved_width >= 100
+
+
+def test_picture_is_square_at_its_size(notebook_page):
     """The picture keeps its 168 x 168 box beside the taller column of sliders."""
-    box = picture_fingerprint(explorer_page)
+    box = picture_fingerprint(notebook_page[0])
     assert abs(box["width"] - PICTURE_PIXELS) <= 1 and abs(box["height"] - PICTURE_PIXELS) <= 1, box
 
 
-def test_value_set_from_code_survives_the_front_end(explorer_page):
-    """z[0] = 2.5 from code still reads 2.5 in the browser and in the kernel once both settle."""
-    browser = explorer_page
-    assert slider_readout(browser) == "2.50"
-    last_cell = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1]
-    last_cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor").click()
-    last_cell.find_element(By.CSS_SELECTOR, ".cm-content").send_keys(Keys.SHIFT, Keys.ENTER)
-    printed = wait_until(lambda: [element.text for element in last_cell.find_elements(
-        By.CSS_SELECTOR, ".jp-OutputArea-output") if "slider" in element.text],
-        seconds=60, what="the kernel's slider value")
-    assert printed[0].strip() == "slider 2.5", printed
-
-
-def test_keyboard_moves_a_slider_and_the_picture(explorer_page):
+def test_keyboard_moves_a_slider_and_the_picture(notebook_page):
     """Arrow keys on a slider's handle change its value, and the picture follows."""
-    browser = explorer_page
+    browser = notebook_page[0]
     before = picture_fingerprint(browser)["pixels"]
     handle = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .widget-slider .noUi-handle")[1]
     readout_before = slider_readout(browser, 1)
@@ -208,26 +228,13 @@ def test_keyboard_moves_a_slider_and_the_picture(explorer_page):
     assert float(slider_readout(browser, 1)) > float(readout_before)
 
 
-def test_committed_notebook_shows_the_picture_before_it_is_trusted(lab):
-    """Opened from disk (untrusted, no kernel run), the explorer's output is a picture, not text."""
-    browser, url, folder = lab
-    open_notebook(browser, url, "committed.ipynb")
-    notebook = json.loads((folder / "committed.ipynb").read_text())
-    explorer_cells = [index for index, cell in enumerate(notebook["cells"])
-                      if cell["cell_type"] == "code" and "LatentExplorer(" in "".join(cell["source"])]
-    assert explorer_cells, "notebook 03 has no explorer cell"
-
-    def explorer_output_images():
-        cells = browser.find_elements(
-            By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
-        if len(cells) <= explorer_cells[0]:
-            return None
-        cell = cells[explorer_cells[0]]
-        browser.execute_script("arguments[0].scrollIntoView();", cell)
-        # The saved PNG (a widget needs a trusted notebook and a kernel).
-        images = cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output.jp-RenderedImage img")
-        return [image for image in images
-                if browser.execute_script("return arguments[0].naturalWidth;", image) > 0]
-
-    images = wait_until(explorer_output_images, seconds=60, what="the explorer's saved picture")
-    assert images[0].size["width"] >= 100
+def test_value_set_from_code_survives_the_front_end(notebook_page):
+    """z[0] = 2.5, run with the rest (Run All), reads 2.5 in the browser and in the kernel."""
+    browser = notebook_page[0]
+    assert slider_readout(browser) == "2.50"
+    cell = type_new_cell(browser, "print('slider', explorer.sliders[0].value)")
+    printed = wait_until(lambda: [element.text for element in cell.find_elements(
+        By.CSS_SELECTOR, ".jp-OutputArea-output") if "slider" in element.text],
+        seconds=60, what="the kernel's slider value")
+    assert printed[0].strip() == "slider 2.5", printed
+    assert slider_readout(browser) == "2.50"
