@@ -44,6 +44,13 @@ TRICKS = Experiment(
         "spectral_norm", "diff_augment_ema_spectral_norm")),
     short_arms=("baseline", "minibatch_discrimination", "diff_augment"))
 
+WASSERSTEIN = Experiment(
+    "wasserstein-experiment",
+    {"baseline": "DCGAN, cross-entropy", "wgan": "WGAN, clipped critic",
+     "wgan_gp": "WGAN-GP, gradient penalty"},
+    (("wgan_gp", "wgan"), ("wgan_gp", "baseline"), ("wgan", "baseline")),
+    short_arms=("wgan", "wgan_gp"))
+
 SETTINGS = {"quick": ((0,), 1280, 640), "short": ((0,), 30_000, None),
             "full": ((0, 1, 2), 100_000, None)}  # mode -> (seeds, images, data limit)
 

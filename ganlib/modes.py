@@ -80,7 +80,10 @@ def shipped_card(variant, dataset="mnist"):
 
 
 def budget_images(variant, mode, dataset="mnist"):
-    """Real images the run shows D in this mode (None in explore mode: no training)."""
+    """Real images the run shows D in this mode (None in explore mode: no training).
+
+    `dataset` names the shipped run whose recipe is followed (pokemon for a folder).
+    """
     if mode == "explore":
         return None
     if mode == "quick":
@@ -104,22 +107,26 @@ def shipped_config(card):
     return parse_args(card["train_command"].split()[3:])[0]
 
 
-def run_config(variant, mode, dataset_images, dataset="mnist", folder=None, **changes):
+def run_config(variant, mode, dataset_images, dataset="mnist", folder=None, recipe=None,
+               **changes):
     """The TrainConfig of this mode: the shipped recipe, trained for the mode's images.
 
     `dataset_images` is the size of the training data (the epochs follow from it); short
     and full runs go to runs/`folder` (default VARIANT-DATASET-MODE), so running the cell
-    again resumes them; quick ones go to a fresh temporary folder. `changes` override
-    TrainConfig fields.
+    again resumes them; quick ones go to a fresh temporary folder. `recipe` names the
+    shipped run to follow when `dataset` has none of its own (a folder of your images
+    trains with the pokemon recipe). `changes` override TrainConfig fields.
     """
     if mode == "explore":
         raise GanlibError("explore mode trains nothing; use train_or_load, or choose "
                           "MODE = 'short' or 'full'")
-    card = shipped_card(variant, dataset)
+    recipe = recipe or dataset
+    card = shipped_card(variant, recipe)
     # The shipped run's own command gives every setting (knobs, data options, rates);
-    # only the run folder and the length change.
+    # only the data, the run folder and the length change.
     config = dataclasses.replace(
-        shipped_config(card), out=os.path.join(ROOT, "runs", folder or f"{variant}-{dataset}-{mode}"),
+        shipped_config(card), dataset=dataset,
+        out=os.path.join(ROOT, "runs", folder or f"{variant}-{dataset}-{mode}"),
         save_generator_every=None, notify_command=None)
     if mode == "quick":
         config = dataclasses.replace(
@@ -127,7 +134,7 @@ def run_config(variant, mode, dataset_images, dataset="mnist", folder=None, **ch
             epochs=QUICK_EPOCHS, sample_every=2, checkpoint_every=1000)
     else:
         config = dataclasses.replace(config, epochs=epochs_for(
-            budget_images(variant, mode, dataset), dataset_images, card["batch_size"],
+            budget_images(variant, mode, recipe), dataset_images, card["batch_size"],
             card.get("critic_steps", 1)))
     return dataclasses.replace(config, **changes)
 
@@ -139,13 +146,13 @@ def run_images(config, dataset_images):
                             // per_step) * per_step
 
 
-def describe(config, mode, dataset_images):
+def describe(config, mode, dataset_images, recipe=None):
     """One line: what this run trains, and how long the shipped run took per image."""
     config = config.resolved()
     images = run_images(config, dataset_images)
     if mode == "quick":
         return f"QUICK MODE: {images:,} images ({config.epochs} epochs of {config.limit}), a smoke test."
-    card = shipped_card(config.variant, config.dataset)
+    card = shipped_card(config.variant, recipe or config.dataset)
     speed = card["images_seen"] / card["wall_time_seconds"]
     machine = card.get("machine", "a 2-core AVX2 AMD EPYC")
     return (f"{mode} run: {images:,} real images ({config.epochs} epochs of "
@@ -217,17 +224,25 @@ def load_shipped(variant, dataset="mnist"):
     return ShippedRun(gan, card, history, stem + ".gif")
 
 
-def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, **changes):
-    """explore: the shipped run; otherwise train (or resume) this mode's run of `variant`."""
+def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, recipe=None,
+                  **changes):
+    """explore: the shipped run; otherwise train (or resume) this mode's run of `variant`.
+
+    `recipe` and `changes` as for `run_config`: e.g. dataset="folder", recipe="pokemon",
+    data_dir="my_pictures" trains on your own images with the shipped colour recipe.
+    """
     if mode == "explore":
-        return load_shipped(variant, dataset)
+        return load_shipped(variant, recipe or dataset)
     from ganlib.data import load_dataset
     from ganlib.train import train
 
-    split = shipped_config(shipped_card(variant, dataset)).split
-    dataset_images = len(load_dataset(dataset, split=split, verbose=False))
-    config = run_config(variant, mode, dataset_images, dataset, folder, **changes)
-    print(describe(config, mode, dataset_images))
+    config = run_config(variant, mode, 1, dataset, folder, recipe, **changes)
+    data = load_dataset(dataset, split=config.split, verbose=False, data_dir=config.data_dir,
+                        image_size=config.image_size, channels=config.channels,
+                        background=config.background or "white")
+    dataset_images = len(data)
+    config = run_config(variant, mode, dataset_images, dataset, folder, recipe, **changes)
+    print(describe(config, mode, dataset_images, recipe))
     resolved = config.resolved()
     steps = run_images(resolved, dataset_images) // resolved.images_per_step
     callbacks = [] if mode == "quick" else [time_estimate(steps, resolved.images_per_step)]

@@ -45,36 +45,67 @@ class ToyRun:
     history: dict         # metric name -> list of per-step values
 
 
+# The toy's three families: each paper's choices, with the toy's own learning rates (an MLP
+# on 2-D points learns in a few thousand steps): RMSProp and clipping at 0.01 for WGAN;
+# Adam (0.5, 0.9) and a gradient penalty for WGAN-GP, with the weight 0.1 the WGAN-GP
+# authors' own toy code uses ("smaller lambda seems to help for toy tasks"; 10 is for
+# images); five critic updates per generator update for both.
+TOY_FAMILIES = {
+    "gan": {"critic_steps": 1, "learning_rate": 1e-3},
+    "wgan": {"critic_steps": 5, "weight_clip": 0.01, "learning_rate": 5e-4},
+    "wgan_gp": {"critic_steps": 5, "gradient_penalty": 0.1, "learning_rate": 3e-4},
+}
+
+
 def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
-              generator_loss="non_saturating", snapshot_every=250, learning_rate=1e-3,
-              seed=0, verbose=0, d_units=None, d_learning_rate=None):
+              generator_loss="non_saturating", snapshot_every=250, learning_rate=None,
+              seed=0, verbose=0, d_units=None, d_learning_rate=None, family="gan"):
     """Train a small MLP GAN on the ring; return a `ToyRun`.
 
     `units` sizes G's two hidden layers and, unless `d_units` is given, D's; a wider D with
-    a higher `d_learning_rate` makes the discriminator the stronger player.
+    a higher `d_learning_rate` makes the discriminator the stronger player. `family` is
+    "gan" (cross-entropy), "wgan" (a clipped critic) or "wgan_gp" (a gradient penalty);
+    `learning_rate` defaults to the family's (TOY_FAMILIES).
     """
     import keras
     import tensorflow as tf
 
     from ganlib.gan import GAN
-    from ganlib.losses import BinaryCrossEntropyLoss
+    from ganlib.losses import BinaryCrossEntropyLoss, WassersteinLoss
     from ganlib.nets import mlp_discriminator, mlp_generator
 
+    if family not in TOY_FAMILIES:
+        raise ValueError(f"family must be one of {sorted(TOY_FAMILIES)}, got {family!r}")
+    setting = TOY_FAMILIES[family]
+    critic_steps = setting["critic_steps"]
+    learning_rate = learning_rate or setting["learning_rate"]
     keras.utils.set_random_seed(seed)
-    real = ring_of_gaussians(steps * batch_size, modes, seed=seed)
+    count = steps * batch_size
+    real = ring_of_gaussians(count * critic_steps, modes, seed=seed)
     noise = np.random.default_rng(seed + 1).standard_normal(
-        (steps * batch_size, 1, latent_dim)).astype(np.float32)
-    # The same batch format as the image variants: one real batch and one noise draw per
-    # discriminator update (here one), and labels.
+        (count, critic_steps, latent_dim)).astype(np.float32)
+    # The same batch format as the image variants: a fresh real batch and noise draw for
+    # every critic update of a step, and labels.
     batches = tf.data.Dataset.from_tensor_slices(
-        {"images": real[:, None], "noise": noise, "labels": np.zeros((len(real), 1), np.int32)}
-    ).batch(batch_size)
+        {"images": real.reshape(count, critic_steps, 2), "noise": noise,
+         "labels": np.zeros((count, critic_steps), np.int32)}).batch(batch_size)
     d_units = d_units or units
-    gan = GAN(mlp_generator((2,), latent_dim, units=(units, units)),
-              mlp_discriminator((2,), units=(d_units, d_units), dropout=0.0),
-              latent_dim, loss=BinaryCrossEntropyLoss(generator_loss))
-    gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate or learning_rate, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
+    critic = mlp_discriminator((2,), units=(d_units, d_units), dropout=0.0,
+                               weight_clip=setting.get("weight_clip", 0.0))
+    if family == "gan":
+        loss = BinaryCrossEntropyLoss(generator_loss)
+    else:
+        loss = WassersteinLoss(gradient_penalty_weight=setting.get("gradient_penalty", 0.0))
+    gan = GAN(mlp_generator((2,), latent_dim, units=(units, units)), critic, latent_dim,
+              loss=loss, critic_steps=critic_steps)
+    d_rate = d_learning_rate or learning_rate
+    if family == "wgan":  # the WGAN paper saw momentum destabilise a clipped critic
+        optimizers = [keras.optimizers.RMSprop(rate) for rate in (d_rate, learning_rate)]
+    else:
+        beta_2 = 0.9 if family == "wgan_gp" else 0.999
+        optimizers = [keras.optimizers.Adam(rate, beta_1=0.5, beta_2=beta_2)
+                      for rate in (d_rate, learning_rate)]
+    gan.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
     fixed_noise = np.random.default_rng(seed + 2).standard_normal((1000, latent_dim)).astype(
         np.float32)
     snapshots, history = {}, {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
@@ -95,6 +126,33 @@ def train_toy(steps=2000, batch_size=128, latent_dim=8, units=64, modes=8,
     snapshots[0] = np.asarray(gan.generate(fixed_noise))
     gan.fit(batches, epochs=1, verbose=verbose, callbacks=[Recorder()], shuffle=False)
     return ToyRun(gan, real[:1000], snapshots, history)
+
+
+def wasserstein_distance(points, other):
+    """The exact Wasserstein-1 (earth mover's) distance between two equal-size point sets.
+
+    With the same number of points on each side, the cheapest transport plan moves each
+    point to exactly one other: an assignment problem, solved exactly by scipy.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.linalg.norm(points[:, None, :] - other[None, :, :], axis=2)
+    rows, columns = linear_sum_assignment(cost)
+    return float(cost[rows, columns].mean())
+
+
+def critic_estimates(run, window=50):
+    """The critic's running estimate of the distance, mean D(x) - D(G(z)) over `window` steps."""
+    gap = np.asarray(run.history["d_real"]) - np.asarray(run.history["d_fake"])
+    kernel = np.ones(window) / window
+    return np.convolve(gap, kernel, mode="valid"), np.arange(window, len(gap) + 1)
+
+
+def true_distances(run, count=500):
+    """The exact W1 distance from each snapshot's points to fresh real points: {step: W1}."""
+    real = ring_of_gaussians(count, seed=12345)
+    return {step: wasserstein_distance(points[:count], real)
+            for step, points in sorted(run.snapshots.items())}
 
 
 def plot_snapshots(run, columns=4, modes=8):
@@ -200,3 +258,41 @@ def saturation(discriminator_steps=300, batch_size=256, latent_dim=8, units=64, 
         if step % (discriminator_steps // 6) == 0:
             rows.append(measure(step))
     return rows
+
+
+def plot_critics(runs):
+    """For {family: ToyRun} of Wasserstein critics: the exact W1 to the data, and each
+    critic's own estimate of it, over training (one panel per critic: their scales differ)."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 1 + len(runs), figsize=(4.2 * (1 + len(runs)), 3.3))
+    for family, run in runs.items():
+        distances = true_distances(run)
+        axes[0].plot(list(distances), list(distances.values()), marker="o", label=family)
+    axes[0].set_title("exact W1: generated points to the data")
+    axes[0].legend(fontsize=8)
+    for axis, (family, run) in zip(axes[1:], runs.items()):
+        estimate, steps = critic_estimates(run)
+        axis.plot(steps, estimate, color="tab:red")
+        axis.axhline(0, color="0.7", linewidth=0.8)
+        axis.set_title(f"{family} critic: mean D(x) - D(G(z))")
+    for axis in axes:
+        axis.set_xlabel("generator step")
+    figure.tight_layout()
+    return figure
+
+
+def plot_critic_weights(runs, clip=TOY_FAMILIES["wgan"]["weight_clip"]):
+    """Histograms of every critic weight, one panel per run ({family: ToyRun})."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(runs), figsize=(4.5 * len(runs), 3), squeeze=False)
+    for axis, (family, run) in zip(axes[0], runs.items()):
+        weights = np.concatenate([np.ravel(variable.numpy())
+                                  for variable in run.gan.discriminator.trainable_variables])
+        at_bound = np.mean(np.abs(weights) >= 0.99 * clip)
+        axis.hist(weights, bins=80, color="tab:blue")
+        axis.set_title(f"{family}: {at_bound:.0%} of weights at |w| >= {clip}", fontsize=9)
+        axis.set_xlabel("critic weight")
+    figure.tight_layout()
+    return figure

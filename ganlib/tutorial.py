@@ -11,6 +11,8 @@ import numpy as np
 
 from ganlib.sample import generate_images, latent_noise, sample_labels
 
+QUICK_EVALUATION_SAMPLES = 250  # quick mode (the tests): a smaller evaluation, same code
+
 
 def import_tensorflow_quietly():
     """Start TensorFlow with its C++ start-up lines hidden (on a CPU machine: CUDA probing).
@@ -48,6 +50,34 @@ def show_real_images(data, count=64, columns=16, seed=0):
     axis.set_title(f"{count} real images from {data.name}")
     axis.axis("off")
     return figure
+
+
+def image_source(folder, mode, stand_in_count=128):
+    """Where notebook 08's images come from, as `train_or_load` keywords.
+
+    Your `folder` (trained with the shipped Pokemon recipe); else the Pokemon sprites; in
+    quick mode (the tests, which download nothing) `stand_in_count` samples of the shipped
+    Pokemon generator, written as PNG files to a temporary folder, stand in for them.
+    """
+    import tempfile
+
+    from PIL import Image
+
+    if folder:
+        return {"dataset": "folder", "recipe": "pokemon",
+                "data_dir": os.path.abspath(os.path.expanduser(folder))}
+    if mode != "quick":
+        return {"dataset": "pokemon"}
+    from ganlib.data import to_uint8
+    from ganlib.sample import load_generator, shipped_model_path
+
+    generator, card = load_generator(shipped_model_path("dcgan", "pokemon"))
+    images = to_uint8(generate_images(generator, latent_noise(stand_in_count,
+                                                              card["latent_dim"], 0)))
+    stand_in = tempfile.mkdtemp(prefix="ganlib-stand-in-")
+    for index, image in enumerate(images):
+        Image.fromarray(image).save(os.path.join(stand_in, f"sample_{index:03d}.png"))
+    return {"dataset": "folder", "recipe": "pokemon", "data_dir": stand_in}
 
 
 def class_counts(data):
@@ -152,6 +182,30 @@ def plot_training(history, probabilities=True):
     return figure
 
 
+def plot_critic_estimate(history):
+    """A Wasserstein run's critic estimate D(x) - D(G(z)) per epoch, beside the FCD of 500
+    samples where the run measured it (`--patience`); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    epochs = sorted((r for r in history if r.get("kind") == "epoch"),
+                    key=lambda record: record["step"])
+    seen = [record["images_seen"] / 1000 for record in epochs]
+    figure, axis = plt.subplots(figsize=(7, 3.4))
+    axis.plot(seen, [r["d_real"] - r["d_fake"] for r in epochs], color="tab:red",
+              label="critic estimate of W (epoch mean)")
+    axis.set_xlabel("thousands of images seen")
+    axis.set_ylabel("D(x) - D(G(z))", color="tab:red")
+    measured = [(x, r["fcd_500"]) for x, r in zip(seen, epochs) if "fcd_500" in r]
+    if measured:
+        quality = axis.twinx()
+        quality.plot(*zip(*measured), color="tab:blue", marker=".", label="FCD of 500 samples")
+        quality.set_yscale("log")
+        quality.set_ylabel("FCD (log scale, lower is better)", color="tab:blue")
+    axis.set_title("the critic's estimate" + (" against sample quality" if measured else ""))
+    figure.tight_layout()
+    return figure
+
+
 def discriminator_scores(gan, data, count=1000, seed=0):
     """D's probabilities 'real' for `count` real images and `count` generated ones."""
     from ganlib.data import to_unit_range
@@ -245,6 +299,14 @@ def show_gif(path, max_frames=16):
     return Image(data=thinned_gif(path, max_frames, seconds_per_frame=0.3), format="gif")
 
 
+def show_progress_video(result):
+    """The run's training film (the MP4 beside its GIF), embedded: a fifth of the GIF's size."""
+    from IPython.display import Video
+
+    return Video(os.path.splitext(result.progress_gif)[0] + ".mp4", embed=True,
+                 html_attributes="controls loop", width=512)
+
+
 def quality_row(name, generator, card, num=1000, seed=0):
     """One table row of a generator's measured quality (ganlib.evaluate, N = `num`)."""
     from ganlib.evaluate import evaluate_generator
@@ -265,6 +327,8 @@ def compare_with_shipped(result, variant, mode, dataset="mnist", num=1000, seed=
     from ganlib.modes import load_shipped
     from ganlib.viz import image_grid
 
+    if mode == "quick":  # the tests check the path, not the numbers
+        num = min(num, QUICK_EVALUATION_SAMPLES)
     shipped = result if mode == "explore" else load_shipped(variant, dataset)
     models = [("shipped", shipped)] if mode == "explore" else [(f"{mode} run", result),
                                                                 ("shipped", shipped)]
