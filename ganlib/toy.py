@@ -282,7 +282,7 @@ def plot_critics(runs):
     return figure
 
 
-def plot_critic_weights(runs, clip=TOY_FAMILIES["wgan"]["weight_clip"]):
+def plot_critic_weights(runs):
     """Histograms of every critic weight, one panel per run ({family: ToyRun})."""
     import matplotlib.pyplot as plt
 
@@ -290,9 +290,16 @@ def plot_critic_weights(runs, clip=TOY_FAMILIES["wgan"]["weight_clip"]):
     for axis, (family, run) in zip(axes[0], runs.items()):
         weights = np.concatenate([np.ravel(variable.numpy())
                                   for variable in run.gan.discriminator.trainable_variables])
-        at_bound = np.mean(np.abs(weights) >= 0.99 * clip)
+        clip = TOY_FAMILIES.get(family, {}).get("weight_clip")
         axis.hist(weights, bins=80, color="tab:blue")
-        axis.set_title(f"{family}: {at_bound:.0%} of weights at |w| >= {clip}", fontsize=9)
+        if clip:
+            at_bound = np.mean(np.abs(weights) >= 0.99 * clip)
+            axis.set_title(f"{family}: {at_bound:.0%} of weights at the bounds +-{clip}",
+                           fontsize=9)
+        else:
+            axis.set_title(f"{family}: no bound, |w| up to {np.abs(weights).max():.2f}",
+                           fontsize=9)
+        axis.locator_params(axis="x", nbins=5)
         axis.set_xlabel("critic weight")
     figure.tight_layout()
     return figure

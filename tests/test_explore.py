@@ -249,3 +249,27 @@ def test_modes_command_refuses_an_unknown_family_in_one_line(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no short run for 'stylegan'" in err
     assert "Traceback" not in err
+
+
+def test_toy_exact_wasserstein_distance_of_a_shift_is_the_shift():
+    from ganlib import toy
+
+    points = toy.ring_of_gaussians(200, seed=3)
+    assert toy.wasserstein_distance(points, points[::-1].copy()) == pytest.approx(0.0, abs=1e-9)
+    assert toy.wasserstein_distance(points, points + [0.3, 0.4]) == pytest.approx(0.5)
+
+
+def test_toy_wgan_critic_weights_stay_clipped_and_the_gp_critic_is_free():
+    from ganlib import toy
+
+    runs = {family: toy.train_toy(steps=20, batch_size=32, snapshot_every=10, family=family)
+            for family in ("wgan", "wgan_gp")}
+    clip = toy.TOY_FAMILIES["wgan"]["weight_clip"]
+    for family, run in runs.items():
+        weights = np.concatenate([np.ravel(v.numpy())
+                                  for v in run.gan.discriminator.trainable_variables])
+        if family == "wgan":
+            assert np.abs(weights).max() <= clip + 1e-7
+        else:
+            assert np.abs(weights).max() > clip  # no clipping: Glorot weights are larger
+        assert sorted(toy.true_distances(run)) == [0, 10, 20]
