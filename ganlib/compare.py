@@ -144,7 +144,12 @@ def summary(lines):
 
 
 def clearly_better(numbers, than):
-    """True when one arm's FCD / floor beats another's by more than both spreads (mean +- std)."""
+    """True when one arm's FCD / floor beats another's by more than both spreads (mean +- std).
+
+    Never from a single seed: its spread of 0 is unmeasured, not small.
+    """
+    if min(numbers["seeds"], than["seeds"]) < 2:
+        return False
     mean, spread = numbers["fcd_over_floor"]
     other_mean, other_spread = than["fcd_over_floor"]
     return mean + spread < other_mean - other_spread

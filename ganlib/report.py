@@ -377,19 +377,25 @@ def comparison_section(path):
             "classes covered |", "|---|---|---|---|---|---|---|"]
     for arm, numbers in table.items():
         variant, options = ARMS[arm]
-        change = " ".join(options) if options else ("the DCGAN as it is" if variant == "dcgan"
-                                                    else f"the `{variant}` variant")
+        change = f"`{' '.join(options)}`" if options else (
+            "the DCGAN as it is" if variant == "dcgan" else f"the `{variant}` variant")
         cells = [f"{numbers[key][0]:.2f} +- {numbers[key][1]:.2f}"
                  for key in ("fcd_over_floor", "classifier_score", "classes_covered")]
-        rows.append(f"| {arm} | `{change}` | {numbers['seeds']} | {numbers['images_seen']:,} | "
+        rows.append(f"| {arm} | {change} | {numbers['seeds']} | {numbers['images_seen']:,} | "
                     + " | ".join(cells) + " |")
     baseline = table.get("baseline")
     if baseline:
         better = [arm for arm, numbers in table.items()
                   if arm != "baseline" and clearly_better(numbers, baseline)]
+        judged = [arm for arm, numbers in table.items()
+                  if arm != "baseline" and min(numbers["seeds"], baseline["seeds"]) >= 2]
+        waiting = [arm for arm in table if arm != "baseline" and arm not in judged]
         rows += ["", "Arms whose FCD / floor beats the baseline by more than both spreads: "
                  + (", ".join(f"`{arm}`" for arm in better) if better else "none") + ". "
-                 "Every other arm did not help measurably at this budget."]
+                 + ("Every other arm with two or more seeds did not help measurably at this "
+                    "budget. " if judged else "")
+                 + (f"Not judged yet (one seed, so no spread): {len(waiting)} arm"
+                    f"{'s' if len(waiting) != 1 else ''}." if waiting else "")]
     rows += ["", "Reproduce (resumable; each finished run is appended to "
              f"`report/{COMPARISON_FILE}`):", "", "```bash",
              f"python -m ganlib.compare --images {budgets[-1]}", "```"]

@@ -22,6 +22,36 @@ def run_module(module, *args, cwd=None, timeout=600):
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def run_main(module, *args, cwd=None):
+    """`python -m module args` run in this process (no new interpreter, no TensorFlow start-up).
+
+    For the commands' error paths, which stop before any training: the same `main(argv)` the
+    console runs, its stdout and stderr captured, an escaped exception printed as the
+    traceback a user would see. Returns a CompletedProcess like `run_module`.
+    """
+    import contextlib
+    import importlib
+    import io
+    import traceback
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    try:
+        os.chdir(cwd or ROOT)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = importlib.import_module(module).main([str(arg) for arg in args])
+            except SystemExit as exit_:  # argparse's own errors
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            except Exception:  # noqa: BLE001 - shown to the test as the user would see it
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess([module, *map(str, args)], code or 0,
+                                       stdout.getvalue(), stderr.getvalue())
+
+
 def assert_clean_error(result, *phrases):
     """A user error: non-zero exit, one 'error:' line naming the problem, no traceback."""
     assert result.returncode != 0, result.stdout + result.stderr

@@ -6,67 +6,67 @@ import os
 import numpy as np
 import pytest
 
-from conftest import TINY, assert_clean_error, run_module
+from conftest import TINY, assert_clean_error, run_main, run_module
 from ganlib.errors import GanlibError
 
 
 def test_unknown_variant_lists_the_known_ones():
     for module in ("ganlib.sample", "ganlib.train"):
-        error = assert_clean_error(run_module(module, "stylegan"), "unknown variant 'stylegan'")
+        error = assert_clean_error(run_main(module, "stylegan"), "unknown variant 'stylegan'")
         assert "vanilla, cgan, dcgan, cdcgan, adgan, wgan, wgan_gp, cwgan_gp" in error
 
 
 def test_unknown_dataset(tmp_path):
-    assert_clean_error(run_module("ganlib.train", "dcgan", "--dataset", "cifar100",
+    assert_clean_error(run_main("ganlib.train", "dcgan", "--dataset", "cifar100",
                                   "--out", tmp_path / "run"), "unknown dataset")
 
 
 def test_missing_and_corrupt_model_files(tmp_path):
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", tmp_path / "none.keras"),
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--model", tmp_path / "none.keras"),
                        "no model file")
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"PK\x03\x04 definitely not a whole zip archive")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", corrupt),
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--model", corrupt),
                        "not a keras model file")
     import zipfile
 
     foreign = tmp_path / "foreign.keras"  # a whole zip archive, but not a Keras model
     with zipfile.ZipFile(foreign, "w") as archive:
         archive.writestr("notes.txt", "hello")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", foreign), "cannot load")
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--model", foreign), "cannot load")
 
 
 def test_variant_without_a_shipped_model_points_at_the_train_command():
-    error = assert_clean_error(run_module("ganlib.sample", "vanilla", "--dataset", "fashion_mnist"),
+    error = assert_clean_error(run_main("ganlib.sample", "vanilla", "--dataset", "fashion_mnist"),
                                "no shipped vanilla generator")
     assert "python -m ganlib.train vanilla" in error
 
 
 def test_label_errors(tiny_cgan_run, tmp_path):
     model = tiny_cgan_run / "generator.keras"
-    assert_clean_error(run_module("ganlib.sample", "cgan", "--model", model, "--label", "3"),
+    assert_clean_error(run_main("ganlib.sample", "cgan", "--model", model, "--label", "3"),
                        "label 3", "1, 4, 7")
-    assert_clean_error(run_module("ganlib.sample", "cgan", "--model", model, "--label", "42"),
+    assert_clean_error(run_main("ganlib.sample", "cgan", "--model", model, "--label", "42"),
                        "label 42")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--label", "3"),
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--label", "3"),
                        "only for conditional")
 
 
 def test_output_that_cannot_be_written(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("keep me")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--out", blocker / "x.png"),
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--out", blocker / "x.png"),
                        "cannot write")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--out", tmp_path / "x.jpg"),
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--out", tmp_path / "x.jpg"),
                        ".png", ".npy")
-    assert_clean_error(run_module("ganlib.train", "vanilla", "--out", blocker / "run"),
+    assert_clean_error(run_main("ganlib.train", "vanilla", "--out", blocker / "run"),
                        "cannot write to folder")
     assert blocker.read_text() == "keep me"
 
 
 def test_resuming_with_other_fixed_options_is_refused(tiny_cgan_run):
     before = _digest(tiny_cgan_run / "checkpoint.npz")
-    assert_clean_error(run_module("ganlib.train", "dcgan", "--out", tiny_cgan_run),
+    assert_clean_error(run_main("ganlib.train", "dcgan", "--out", tiny_cgan_run),
                        "holds a run with variant='cgan'")
     assert _digest(tiny_cgan_run / "checkpoint.npz") == before
 
@@ -86,14 +86,14 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_bad_numbers_are_refused(tmp_path):
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--num", "0"), "--num")
-    assert_clean_error(run_module("ganlib.train", "dcgan", "--epochs", "0",
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--num", "0"), "--num")
+    assert_clean_error(run_main("ganlib.train", "dcgan", "--epochs", "0",
                                   "--out", tmp_path / "r"), "--epochs")
-    assert_clean_error(run_module("ganlib.train", "dcgan", "--classes", "one,two",
+    assert_clean_error(run_main("ganlib.train", "dcgan", "--classes", "one,two",
                                   "--out", tmp_path / "r"), "--classes")
-    assert_clean_error(run_module("ganlib.train", "dcgan", "--generator-loss", "hinge",
+    assert_clean_error(run_main("ganlib.train", "dcgan", "--generator-loss", "hinge",
                                   "--out", tmp_path / "r"), "--generator-loss", "minimax")
-    assert_clean_error(run_module("ganlib.train", "adgan", "--dropout-initial", "1.5",
+    assert_clean_error(run_main("ganlib.train", "adgan", "--dropout-initial", "1.5",
                                   "--out", tmp_path / "r"), "--dropout-initial")
     assert not os.path.exists(tmp_path / "r" / "checkpoint.npz")
 
@@ -159,7 +159,7 @@ def test_bad_trick_options_are_refused_before_training(arguments, tmp_path):
 
 
 def test_bad_trick_options_exit_cleanly_from_the_command_line(tmp_path):
-    result = run_module("ganlib.train", "wgan_gp", "--label-smoothing", "0.1",
+    result = run_main("ganlib.train", "wgan_gp", "--label-smoothing", "0.1",
                         "--out", tmp_path / "r")
     assert_clean_error(result, "--label-smoothing needs --loss bce")
     assert not (tmp_path / "r").exists()

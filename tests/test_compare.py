@@ -32,7 +32,8 @@ def test_the_report_summarises_the_recorded_runs(tmp_path):
     summary = compare.summary(compare.recorded(path))  # a cut-off last line is skipped
     assert summary["baseline"]["fcd_over_floor"] == pytest.approx((5.5, 0.5))
     text = comparison_section(path)
-    assert "| baseline | `the DCGAN as it is` | 2 | 49,920 | 5.50 +- 0.50 |" in text
+    assert "| baseline | the DCGAN as it is | 2 | 49,920 | 5.50 +- 0.50 |" in text
+    assert "| wgan_gp | the `wgan_gp` variant | 2 |" in text
     assert "beats the baseline by more than both spreads: `wgan_gp`." in text
     assert "python -m ganlib.compare --images 50000" in text
     assert comparison_section(tmp_path / "none.jsonl") is None
@@ -88,3 +89,17 @@ def test_experiment_verdicts_are_only_as_strong_as_the_spread_between_seeds():
     assert "DCGAN, dropout 0.3 vs DCGAN, no dropout: no difference" in clear
     single = experiments.table(experiments.DROPOUT, lines({"baseline": [16], "adgan": [5]})).data
     assert "a hint, not a result" in single and "one seed: no spread yet" in single
+
+
+def test_one_seed_is_never_clearly_better_however_large_the_gap():
+    from ganlib.compare import clearly_better
+
+    one_seed = {"seeds": 1, "fcd_over_floor": (3.0, 0.0)}
+    baseline_one = {"seeds": 1, "fcd_over_floor": (30.0, 0.0)}
+    assert not clearly_better(one_seed, baseline_one)
+    three = {"seeds": 3, "fcd_over_floor": (3.0, 0.5)}
+    baseline_three = {"seeds": 3, "fcd_over_floor": (10.0, 2.0)}
+    assert clearly_better(three, baseline_three)
+    assert not clearly_better(baseline_three, three)
+    overlapping = {"seeds": 3, "fcd_over_floor": (9.0, 1.5)}
+    assert not clearly_better(overlapping, baseline_three)

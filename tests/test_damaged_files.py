@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import TINY, assert_clean_error, run_module
+from conftest import TINY, assert_clean_error, run_main, run_module
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_damaged_history_line_never_blocks_a_resume(run_copy):
 def test_a_file_that_is_not_a_keras_model(tmp_path, content):
     fake = tmp_path / "model.keras"
     fake.write_bytes(content)
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--model", fake),
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--model", fake),
                        "not a keras model file")
 
 
@@ -92,7 +92,7 @@ def test_a_classifier_is_not_a_generator(tmp_path):
 
     classifier = f"{ROOT}/trained_models/classifier_mnist.keras"
     for module in ("ganlib.sample", "ganlib.evaluate"):
-        assert_clean_error(run_module(module, "dcgan", "--model", classifier),
+        assert_clean_error(run_main(module, "dcgan", "--model", classifier),
                            "not a generator")
 
 
@@ -117,7 +117,7 @@ def test_train_refuses_a_negative_seed_and_empty_classes(tmp_path):
                          (["dcgan", "--classes", ""], "--classes")):
         with pytest.raises(GanlibError, match=phrase):
             train.parse_args([*argv, "--out", str(tmp_path / "r")])[0].resolved()
-    assert_clean_error(run_module("ganlib.train", "dcgan", "--seed", "-1", "--out",
+    assert_clean_error(run_main("ganlib.train", "dcgan", "--seed", "-1", "--out",
                                   tmp_path / "r", *TINY), "--seed")
 
 
@@ -151,7 +151,7 @@ def test_report_names_a_card_without_its_metrics(tmp_path):
     card = json.loads((models / "dcgan_mnist.json").read_text())
     del card["metrics"]["novelty"]
     (models / "dcgan_mnist.json").write_text(json.dumps(card))
-    assert_clean_error(run_module("ganlib.report", "--out", tmp_path / "report", "--models",
+    assert_clean_error(run_main("ganlib.report", "--out", tmp_path / "report", "--models",
                                   models), "dcgan_mnist.json", "metrics.novelty", "re-ship")
 
 

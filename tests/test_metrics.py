@@ -129,12 +129,12 @@ def test_novelty_is_one_for_unseen_real_images_and_zero_for_copies():
 
 
 def test_evaluate_refuses_bad_input_in_one_line():
-    from conftest import assert_clean_error, run_module
+    from conftest import assert_clean_error, run_main
 
-    assert_clean_error(run_module("ganlib.evaluate", "stylegan"), "unknown variant")
-    assert_clean_error(run_module("ganlib.evaluate", "dcgan", "--model", "nowhere.keras"),
+    assert_clean_error(run_main("ganlib.evaluate", "stylegan"), "unknown variant")
+    assert_clean_error(run_main("ganlib.evaluate", "dcgan", "--model", "nowhere.keras"),
                        "no model file")
-    assert_clean_error(run_module("ganlib.evaluate", "dcgan", "--num", "4000"), "lower --num")
+    assert_clean_error(run_main("ganlib.evaluate", "dcgan", "--num", "4000"), "lower --num")
 
 
 def test_ship_copies_measures_and_pictures_a_finished_run(tiny_cgan_run, tmp_path):
@@ -156,9 +156,9 @@ def test_ship_copies_measures_and_pictures_a_finished_run(tiny_cgan_run, tmp_pat
 
 
 def test_ship_refuses_an_unfinished_run(tmp_path):
-    from conftest import assert_clean_error, run_module
+    from conftest import assert_clean_error, run_main
 
-    assert_clean_error(run_module("ganlib.ship", tmp_path), "no finished run")
+    assert_clean_error(run_main("ganlib.ship", tmp_path), "no finished run")
 
 
 def test_precision_and_recall_separate_realism_from_coverage():

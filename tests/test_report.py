@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, assert_clean_error, run_module
+from conftest import ROOT, assert_clean_error, run_main, run_module
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_report_refuses_a_folder_without_models_and_keeps_the_old_report(tmp_pat
     (out / "README.md").write_text("an earlier report")
     empty = tmp_path / "models"
     empty.mkdir()
-    assert_clean_error(run_module("ganlib.report", "--out", out, "--models", empty),
+    assert_clean_error(run_main("ganlib.report", "--out", out, "--models", empty),
                        "no shipped generators")
     assert (out / "README.md").read_text() == "an earlier report"
 
@@ -73,7 +73,7 @@ def test_report_names_a_corrupt_card(tmp_path):
     shutil.copytree(os.path.join(ROOT, "trained_models"), models,
                     ignore=shutil.ignore_patterns("*.keras", "*.gif"))
     (models / "dcgan_mnist.json").write_text("{ not json")
-    assert_clean_error(run_module("ganlib.report", "--out", tmp_path / "report", "--models",
+    assert_clean_error(run_main("ganlib.report", "--out", tmp_path / "report", "--models",
                                   models), "dcgan_mnist.json", "re-ship")
 
 
@@ -85,19 +85,19 @@ def test_report_never_touches_files_it_does_not_generate(tmp_path):
     user_folder = tmp_path / "thesis"
     user_folder.mkdir()
     (user_folder / "chapter1.tex").write_text("my work")
-    assert_clean_error(run_module("ganlib.report", "--out", user_folder, "--models", models),
+    assert_clean_error(run_main("ganlib.report", "--out", user_folder, "--models", models),
                        "not a report folder")
     assert (user_folder / "chapter1.tex").read_text() == "my work"
     assert sorted(os.listdir(user_folder)) == ["chapter1.tex"]
 
     a_file = tmp_path / "notes.txt"
     a_file.write_text("keep")
-    assert_clean_error(run_module("ganlib.report", "--out", a_file, "--models", models),
+    assert_clean_error(run_main("ganlib.report", "--out", a_file, "--models", models),
                        "is a file")
     assert a_file.read_text() == "keep"
 
     # `--out .` in a folder of other files (e.g. the repository itself) is refused too.
-    assert_clean_error(run_module("ganlib.report", "--out", ".", "--models", models,
+    assert_clean_error(run_main("ganlib.report", "--out", ".", "--models", models,
                                   cwd=user_folder), "not a report folder")
 
     report = tmp_path / "report"
