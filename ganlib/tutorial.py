@@ -64,8 +64,11 @@ def image_source(folder, mode, stand_in_count=128):
     from PIL import Image
 
     if folder:
-        return {"dataset": "folder", "recipe": "pokemon",
-                "data_dir": os.path.abspath(os.path.expanduser(folder))}
+        data_dir = os.path.abspath(os.path.expanduser(folder))
+        # One run folder per picture folder, so a second FOLDER starts its own run.
+        name = os.path.basename(data_dir.rstrip(os.sep)) or "folder"
+        return {"dataset": "folder", "recipe": "pokemon", "data_dir": data_dir,
+                "folder": f"dcgan-{name}-{mode}"}
     if mode != "quick":
         return {"dataset": "pokemon"}
     from ganlib.data import to_uint8
