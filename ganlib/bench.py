@@ -11,7 +11,9 @@ the official TensorFlow DCGAN tutorial's training loop: two `GradientTape`s in o
 `tf.function`, the same network, data and batch size.
 Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
 measured in the same run, not images/s measured on different machines. `dcgan_alternating`
-is the same DCGAN with `--update alternating`: one more discriminator pass per step.
+is the same DCGAN with `--update alternating`: one more discriminator pass per step, and
+`dcgan_without_xla` the DCGAN with `--no-xla` (the variants run XLA-compiled, as
+`python -m ganlib.train` does by default).
 Images/s counts the real images D sees, so a WGAN step (5 critic updates, each on its own
 batch, and one generator update) counts 5 batches; "step ms" is the time of a whole step.
 """
@@ -30,6 +32,7 @@ from ganlib.variants import VARIANTS
 BASELINE = "tf_tutorial_dcgan"
 ALTERNATING = "dcgan_alternating"  # the DCGAN with --update alternating, for its price
 BFLOAT16 = "dcgan_bfloat16"  # the DCGAN in mixed bfloat16 (--bfloat16): native or emulated?
+WITHOUT_XLA = "dcgan_without_xla"  # the DCGAN with --no-xla: what XLA compiling buys
 
 
 def _peak_memory_mb():
@@ -37,8 +40,11 @@ def _peak_memory_mb():
 
 
 def measure_variant(name, steps, warmup, batch_size, update="simultaneous",
-                    precision="float32"):
-    """Train `name` on MNIST with `GAN.fit`; return steady-state speed and peak memory."""
+                    precision="float32", xla=None):
+    """Train `name` on MNIST with `GAN.fit`; return steady-state speed and peak memory.
+
+    `xla` None: as `python -m ganlib.train` would (on, unless GANLIB_XLA=0).
+    """
     import keras
 
     from ganlib.precision import apply
@@ -47,13 +53,15 @@ def measure_variant(name, steps, warmup, batch_size, update="simultaneous",
     from ganlib.data import load_dataset, training_batches
     from ganlib.knobs import Knobs
     from ganlib.optimizers import OptimizerSettings, compile_gan
+    from ganlib.train import default_xla
     from ganlib.variants import build_gan, get_variant
 
     keras.utils.set_random_seed(0)
     data = load_dataset("mnist", verbose=False)
     variant = get_variant(name)
     gan = compile_gan(build_gan(variant, data.image_shape, data.num_classes, Knobs(update=update)),
-                      OptimizerSettings.for_variant(variant))
+                      OptimizerSettings.for_variant(variant),
+                      xla=default_xla() if xla is None else xla)
     batches = training_batches(data, batch_size, 100, gan.critic_steps, 0, 0, 10_000)
     timer = _StepTimer(warmup)
 
@@ -182,6 +190,9 @@ def format_table(results, batch_size, steps):
     if "dcgan" in results and BASELINE in results:
         ratio = results["dcgan"]["images_per_second"] / results[BASELINE]["images_per_second"]
         lines.append(f"ganlib DCGAN / TF tutorial loop throughput: {ratio:.2f}x")
+    if "dcgan" in results and WITHOUT_XLA in results:
+        ratio = results["dcgan"]["images_per_second"] / results[WITHOUT_XLA]["images_per_second"]
+        lines.append(f"DCGAN with / without XLA throughput: {ratio:.2f}x")
     if "dcgan" in results and BFLOAT16 in results:
         ratio = results[BFLOAT16]["images_per_second"] / results["dcgan"]["images_per_second"]
         from ganlib.precision import native_bfloat16
@@ -235,18 +246,23 @@ def main(argv=None):
                 measure = measure_baseline
             elif args.worker == ALTERNATING:
                 measure = lambda *a: measure_variant("dcgan", *a, update="alternating")  # noqa: E731
+            elif args.worker == WITHOUT_XLA:
+                measure = lambda *a: measure_variant("dcgan", *a, xla=False)  # noqa: E731
             elif args.worker == BFLOAT16:
                 measure = lambda *a: measure_variant("dcgan", *a, precision="bfloat16")  # noqa: E731
             else:
                 measure = lambda *a: measure_variant(args.worker, *a)  # noqa: E731
             print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
             return 0
+        from ganlib.train import default_xla
         from ganlib.variants import get_variant
 
         names = [get_variant(name).name for name in args.variants.split(",")]
         if "dcgan" in names:
             names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
             names.insert(names.index("dcgan") + 1, ALTERNATING)
+            if default_xla():  # what the default's XLA compiling buys, measured beside it
+                names.insert(names.index("dcgan") + 1, WITHOUT_XLA)
             if args.bfloat16:
                 names.insert(names.index("dcgan") + 1, BFLOAT16)
         results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)

@@ -93,8 +93,10 @@ def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None):
             "images_seen": result.card["images_seen"], "steps": result.card["steps"],
             "wall_time_seconds": result.card["wall_time_seconds"],
             "command": "python -m ganlib.train " + " ".join(arguments),
+            "xla": config.xla,  # the numerics differ (not the recipe); recorded for the reader
             **{key: metrics[key] for key in ("fcd", "fcd_real_floor", "fcd_over_floor",
-                                             "classifier_score", "classes_covered")}}
+                                             "classifier_score", "classes_covered",
+                                             "precision", "recall") if key in metrics}}
     with open(results_path, "a") as file:
         file.write(json.dumps(line) + "\n")
     return line

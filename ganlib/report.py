@@ -359,6 +359,18 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
     return "\n".join(text).rstrip() + "\n"
 
 
+def _xla_note(lines):
+    """Which seeds trained with an XLA-compiled step (same recipe, other rounding)."""
+    by_xla = {bool(line.get("xla", False)) for line in lines}
+    if len(by_xla) < 2:
+        return ""
+    plain = sorted({line["seed"] for line in lines if not line.get("xla", False)})
+    return (f" Seed{'s' if len(plain) > 1 else ''} {', '.join(map(str, plain))} trained "
+            "before XLA compiling became the default, the others with it: the same recipe "
+            "and seeds, only the floating-point rounding differs, and every arm of a seed "
+            "was trained alike.")
+
+
 def comparison_section(path):
     """The tricks comparison (from `python -m ganlib.compare`) as Markdown, or None."""
     from ganlib.compare import ARMS, clearly_better, recorded, summary
@@ -372,7 +384,7 @@ def comparison_section(path):
             f"for the same budget of about {budgets[-1]:,} real images shown to D "
             "(`--split all` of the offline sample), then measured by `ganlib.evaluate` at "
             "N = 1000. Mean +- standard deviation over the seeds run so far. Lower FCD / "
-            "floor is better.", "",
+            "floor is better." + _xla_note(lines), "",
             "| arm | change | seeds | images seen | FCD / floor | classifier score | "
             "classes covered |", "|---|---|---|---|---|---|---|"]
     for arm, numbers in table.items():

@@ -9,6 +9,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # float32 on every CI machine, with or without native bfloat16 (--precision auto would differ).
 os.environ["GANLIB_AUTO_PRECISION"] = "float32"
+# No XLA compiling (seconds per model) for runs of a few steps; tests of XLA ask for --xla.
+os.environ["GANLIB_XLA"] = "0"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Small networks and few images: every test trains in seconds on two CPU cores.

@@ -324,3 +324,24 @@ def test_latent_walk_video(tmp_path):
                            tmp_path / "w.mp4"], "use one")):
         code, _, err = _main(sample, ["dcgan", *argv])
         assert code == 2 and phrase in err, err
+
+
+def test_xla_is_on_by_default_off_on_request_and_reaches_the_compiled_step(monkeypatch):
+    from ganlib import train
+    from ganlib.knobs import Knobs
+    from ganlib.optimizers import OptimizerSettings, compile_gan
+    from ganlib.variants import build_gan, get_variant
+
+    monkeypatch.delenv(train.XLA_ENV, raising=False)  # the suite sets GANLIB_XLA=0
+    assert train.parse_args(["dcgan"])[0].xla is True
+    assert train.TrainConfig("dcgan", "x").xla is True
+    assert train.parse_args(["dcgan", "--no-xla"])[0].xla is False
+    monkeypatch.setenv(train.XLA_ENV, "0")
+    assert train.parse_args(["dcgan"])[0].xla is False
+    assert train.parse_args(["dcgan", "--xla"])[0].xla is True
+    variant = get_variant("dcgan")
+    for xla in (True, False):
+        gan = compile_gan(build_gan(variant, (28, 28, 1), 10, Knobs(g_filters=0.25,
+                                                                      d_filters=0.25)),
+                          OptimizerSettings.for_variant(variant), xla=xla)
+        assert gan.jit_compile is xla
