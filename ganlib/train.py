@@ -504,7 +504,7 @@ def parse_args(argv=None):
                              "only where the CPU computes it natively (default auto)")
     parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
                         help="compile the training step with XLA, which fuses its many small "
-                             "ops: about 1.25x faster for the 28 px DCGAN on a 2-core CPU "
+                             "ops: about 1.2x faster for the 28 px DCGAN on a 2-core CPU "
                              "(default on; always off under --distribute)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     optimizer_group = parser.add_argument_group("optimizers (defaults: the variant's)")

@@ -61,8 +61,6 @@ def image_source(folder, mode, stand_in_count=128):
     """
     import tempfile
 
-    from PIL import Image
-
     if folder:
         data_dir = os.path.abspath(os.path.expanduser(folder))
         # One run folder per picture folder, so a second FOLDER starts its own run.
@@ -73,13 +71,14 @@ def image_source(folder, mode, stand_in_count=128):
         return {"dataset": "pokemon"}
     from ganlib.data import to_uint8
     from ganlib.sample import load_generator, shipped_model_path
+    from ganlib.viz import save_png
 
     generator, card = load_generator(shipped_model_path("dcgan", "pokemon"))
     images = to_uint8(generate_images(generator, latent_noise(stand_in_count,
                                                               card["latent_dim"], 0)))
     stand_in = tempfile.mkdtemp(prefix="ganlib-stand-in-")
     for index, image in enumerate(images):
-        Image.fromarray(image).save(os.path.join(stand_in, f"sample_{index:03d}.png"))
+        save_png(os.path.join(stand_in, f"sample_{index:03d}.png"), image)
     return {"dataset": "folder", "recipe": "pokemon", "data_dir": stand_in}
 
 

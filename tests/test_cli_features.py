@@ -345,3 +345,13 @@ def test_xla_is_on_by_default_off_on_request_and_reaches_the_compiled_step(monke
                                                                       d_filters=0.25)),
                           OptimizerSettings.for_variant(variant), xla=xla)
         assert gan.jit_compile is xla
+
+
+def test_xla_takes_no_value_and_a_value_is_refused_in_one_line(tmp_path):
+    from conftest import run_main
+
+    result = run_main("ganlib.train", "dcgan", "--xla=yes", "--out", tmp_path / "r")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "--xla" in errors[0], result.stderr
+    assert not (tmp_path / "r").exists()
