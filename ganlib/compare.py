@@ -10,9 +10,15 @@ seeds. Every finished run is evaluated by `ganlib.evaluate` (N = 1000) and appen
 JSON line, to `report/tricks_comparison.jsonl`; a run already recorded there is skipped, so
 an interrupted comparison continues where it stopped. `python -m ganlib.report` turns the
 file into the report's comparison table (mean and spread over seeds per arm).
+
+Each line names the judge that scored it (a fingerprint of the classifier file). When the
+judge is retrained, `python -m ganlib.compare --rescore` scores every recorded run again
+with the new one from its kept generator, so no table mixes two judges.
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -39,6 +45,8 @@ ARMS = {
     "spectral_norm": ("dcgan", ["--spectral-norm"]),
     "diff_augment_ema_spectral_norm": ("dcgan", ["--diff-augment", "translation,cutout",
                                                  "--ema", "0.999", "--spectral-norm"]),
+    # The strongest trick of the first seed with the strongest small-data technique.
+    "minibatch_discrimination_ema": ("dcgan", ["--minibatch-discrimination", "--ema", "0.999"]),
     # Notebook 05's experiment: AD-GAN's decaying dropout against the DCGAN's fixed 0.3
     # (the baseline) and against no dropout at all.
     "adgan": ("adgan", []),
@@ -47,6 +55,7 @@ ARMS = {
 REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "report")
 RESULTS = os.path.join(REPORT, "tricks_comparison.jsonl")
 GRIDS = os.path.join(REPORT, "comparison_grids")  # 64 samples of every run: ARM-seedN.png
+MEASURES = ("fcd_over_floor", "precision", "recall", "classifier_score", "classes_covered")
 DATASET_IMAGES = 5000  # the offline MNIST sample, --split all
 
 
@@ -77,29 +86,92 @@ def recorded(path=RESULTS):
         return [json.loads(line) for line in file if line.strip().endswith("}")]
 
 
+@contextlib.contextmanager
+def _locked(results_path):
+    """The results file opened for appending, under an exclusive lock: an append of a
+    running comparison and a rewrite by --rescore never interleave, so no line is lost."""
+    while True:
+        file = open(results_path, "a")
+        fcntl.flock(file, fcntl.LOCK_EX)
+        # A rewrite renames a new file over the path: if that happened while we waited,
+        # our handle holds the old one; open the new one.
+        if os.fstat(file.fileno()).st_ino == os.stat(results_path).st_ino:
+            break
+        file.close()
+    try:
+        yield file
+    finally:
+        file.close()  # releases the lock
+
+
+def _scores(generator, card):
+    """The judge's measures of a finished run, as recorded in its line."""
+    from ganlib.evaluate import evaluate_generator
+
+    metrics = evaluate_generator(generator, card, 1000)
+    return {**{key: metrics[key] for key in ("fcd", "fcd_real_floor", "fcd_over_floor",
+                                             "classifier_score", "classes_covered",
+                                             "precision", "recall") if key in metrics},
+            "judge": metrics["judge_fingerprint"]}
+
+
 def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None):
     """Train, evaluate and record one arm and seed; return the recorded line."""
     from ganlib import train
-    from ganlib.evaluate import evaluate_generator
     from ganlib.sample import load_generator
 
     arguments = train_arguments(arm, seed, images, runs_folder, limit)
     config, _, _ = train.parse_args(arguments)
     result = train.train(config, verbose=0)
     generator, card = load_generator(os.path.join(config.out, "generator.keras"))
-    metrics = evaluate_generator(generator, card, 1000)
+    scores = _scores(generator, card)
     save_grid(generator, card, grid_path(arm, seed, os.path.dirname(results_path)))
     line = {"arm": arm, "seed": seed, "budget_images": images,
             "images_seen": result.card["images_seen"], "steps": result.card["steps"],
             "wall_time_seconds": result.card["wall_time_seconds"],
             "command": "python -m ganlib.train " + " ".join(arguments),
             "xla": config.xla,  # the numerics differ (not the recipe); recorded for the reader
-            **{key: metrics[key] for key in ("fcd", "fcd_real_floor", "fcd_over_floor",
-                                             "classifier_score", "classes_covered",
-                                             "precision", "recall") if key in metrics}}
-    with open(results_path, "a") as file:
+            **scores}
+    with _locked(results_path) as file:
         file.write(json.dumps(line) + "\n")
     return line
+
+
+def rescore(runs_folder, results_path=RESULTS):
+    """Score every recorded run not scored by today's judge again, from its kept generator.
+
+    Returns the number of lines rescored. A line whose run folder is gone keeps its old
+    numbers, and is named, so the reader knows which judge scored it.
+    """
+    from ganlib.classifier import judge_fingerprint
+    from ganlib.files import atomic_write
+    from ganlib.sample import load_generator
+
+    judge, count = judge_fingerprint("mnist"), 0
+    for old in recorded(results_path):
+        if old.get("judge") == judge:
+            continue
+        key = (old["arm"], old["seed"], old["budget_images"])
+        model = os.path.join(runs_folder, f"{old['arm']}-seed{old['seed']}", "generator.keras")
+        if not os.path.isfile(model):
+            print(f"[compare] {old['arm']} seed {old['seed']}: no {model}; its line keeps "
+                  "the old judge's numbers", file=sys.stderr)
+            continue
+        scores = _scores(*load_generator(model))
+        # Re-read under the lock: a comparison running beside us may have appended a line.
+        with _locked(results_path):
+            lines = [dict(line, **scores)
+                     if (line["arm"], line["seed"], line["budget_images"]) == key else line
+                     for line in recorded(results_path)]
+
+            def write(temp_path):
+                with open(temp_path, "w") as file:
+                    file.writelines(json.dumps(line) + "\n" for line in lines)
+            atomic_write(results_path, write, suffix=".jsonl")
+        count += 1
+        print(f"[compare] rescored {old['arm']} seed {old['seed']}: FCD/floor "
+              f"{old['fcd_over_floor']} -> {scores['fcd_over_floor']}", flush=True)
+    return count
 
 
 def grid_path(arm, seed, report_folder=REPORT):
@@ -139,9 +211,10 @@ def summary(lines):
         if not runs:
             continue
         table[arm] = {"seeds": len(runs), "images_seen": runs[0]["images_seen"]}
-        for key in ("fcd_over_floor", "classifier_score", "classes_covered"):
-            values = np.array([run[key] for run in runs], float)
-            table[arm][key] = (float(values.mean()), float(values.std()))
+        for key in MEASURES:
+            if all(key in run for run in runs):  # precision/recall: lines since they existed
+                values = np.array([run[key] for run in runs], float)
+                table[arm][key] = (float(values.mean()), float(values.std()))
     return table
 
 
@@ -165,7 +238,8 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     # 50,000 images (10 epochs of the offline sample) leave the DCGAN at blobs (FCD 57x
     # its floor, 5 classes, in a first try): too early to compare tricks. 100,000 (20
-    # epochs, about 11 minutes per run on a 2-core CPU) keeps 51 runs (17 arms x 3 seeds) within about eleven hours.
+    # epochs, about 11 minutes per run on a 2-core CPU) keeps 54 runs (18 arms x 3 seeds)
+    # within about ten hours.
     parser.add_argument("--images", type=int, default=100_000,
                         help="real images shown to D per run (default 100,000)")
     parser.add_argument("--runs", default=os.path.join("runs", "compare"),
@@ -175,11 +249,22 @@ def main(argv=None):
                              "(default report/tricks_comparison.jsonl)")
     parser.add_argument("--grids", action="store_true",
                         help="only write the missing sample grids of recorded runs")
+    parser.add_argument("--rescore", action="store_true",
+                        help="only score the recorded runs again with today's judge (after "
+                             "`python -m ganlib.classifier` retrained it)")
     args = parser.parse_args(argv)
     from ganlib import train
 
     if args.grids:
         backfill_grids(args.runs, args.results)
+        return 0
+    if args.rescore:
+        try:
+            count = rescore(args.runs, args.results)
+        except GanlibError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"[compare] {count} runs rescored with today's judge")
         return 0
 
     # SIGTERM stops the current run after its step, with a checkpoint (as for ganlib.train):

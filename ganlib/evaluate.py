@@ -45,7 +45,8 @@ def real_sets(dataset, num, classes=None, with_all=False, options=None):
 def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
                        classifier_file=None):
     """All metrics of a generator at N = `num`, as a dict ready for its card."""
-    from ganlib.classifier import classifier_card, features_and_probabilities, load_classifier
+    from ganlib.classifier import (classifier_card, features_and_probabilities,
+                                   judge_fingerprint, load_classifier)
     from ganlib.data import to_unit_range
     from ganlib.sample import dataset_options, generate_images, latent_noise, sample_labels
 
@@ -73,12 +74,14 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
     novelty = round(metrics.novelty(generated, to_unit_range(floor_set),
                                     to_unit_range(all_real)), 3)
     precision, recall = metrics.precision_recall(real_features, fake_features)
+    # Which judge file measured this: numbers from two judges are not comparable.
+    fingerprint = judge_fingerprint(dataset, classifier_file)
     if label_free:
         return {"num_images": num, "seed": seed, "judge": "rotation-prediction features",
                 "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
                 "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
                 "precision": round(precision, 3), "recall": round(recall, 3),
-                "novelty": novelty}
+                "novelty": novelty, "judge_fingerprint": fingerprint}
     classes = card.get("classes") or list(range(fake_probabilities.shape[1]))
     shares, covered = metrics.class_coverage(fake_probabilities, classes)
     result = {
@@ -89,7 +92,7 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
         "classifier_score": round(metrics.classifier_score(fake_probabilities), 3),
         "classes_covered": covered, "num_classes_expected": len(classes),
         "class_shares": {str(k): round(v, 3) for k, v in shares.items()},
-        "novelty": novelty,
+        "novelty": novelty, "judge_fingerprint": fingerprint,
     }
     if labels is not None:
         result["conditional_accuracy"] = round(

@@ -37,11 +37,12 @@ TRICKS = Experiment(
      "sleep_discriminator": "D sleeps 20 steps", "hinge": "hinge loss",
      "two_time_scale": "two time-scale rates", "diff_augment": "DiffAugment",
      "ema": "EMA generator", "spectral_norm": "spectral norm in D",
-     "diff_augment_ema_spectral_norm": "DiffAugment + EMA + spectral norm"},
+     "diff_augment_ema_spectral_norm": "DiffAugment + EMA + spectral norm",
+     "minibatch_discrimination_ema": "minibatch discrimination + EMA"},
     tuple((arm, "baseline") for arm in (
         "label_smoothing", "label_flip", "minibatch_discrimination", "monitored", "boost",
         "sleep_discriminator", "hinge", "two_time_scale", "diff_augment", "ema",
-        "spectral_norm", "diff_augment_ema_spectral_norm")),
+        "spectral_norm", "diff_augment_ema_spectral_norm", "minibatch_discrimination_ema")),
     short_arms=("baseline", "minibatch_discrimination", "diff_augment"))
 
 WASSERSTEIN = Experiment(
@@ -84,17 +85,17 @@ def table(experiment, lines):
     """Mean +- spread per arm as Markdown, and a verdict only as strong as the numbers."""
     from IPython.display import Markdown
 
-    from ganlib.compare import clearly_better, summary
+    from ganlib.compare import MEASURES, clearly_better, summary
 
     numbers = {arm: value for arm, value in summary(lines).items() if arm in experiment.arms}
     if not numbers:
         return Markdown("No run of this experiment is recorded yet: run it in short or full "
                         f"mode, or `python -m ganlib.compare --arms {','.join(experiment.arms)}`.")
-    rows = ["| arm | seeds | FCD / floor | classifier score | classes covered |",
-            "|---|---|---|---|---|"]
+    rows = ["| arm | seeds | FCD / floor | precision | recall | classifier score | "
+            "classes covered |", "|---|---|---|---|---|---|---|"]
     for arm, value in numbers.items():
-        cells = [f"{value[key][0]:.2f} +- {value[key][1]:.2f}"
-                 for key in ("fcd_over_floor", "classifier_score", "classes_covered")]
+        cells = [f"{value[key][0]:.2f} +- {value[key][1]:.2f}" if key in value else "-"
+                 for key in MEASURES]
         rows.append(f"| {experiment.arms[arm]} | {value['seeds']} | " + " | ".join(cells) + " |")
     label = experiment.arms
     verdicts = []

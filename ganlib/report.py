@@ -371,9 +371,21 @@ def _xla_note(lines):
             "was trained alike.")
 
 
+def _judge_note(lines):
+    """A warning when the recorded runs were not all scored by today's judge."""
+    from ganlib.classifier import judge_fingerprint
+
+    today = judge_fingerprint("mnist")
+    stale = [line for line in lines if line.get("judge") != today]
+    if not stale:
+        return ""
+    return (f" **{len(stale)} of {len(lines)} runs were scored by an earlier judge**: "
+            "`python -m ganlib.compare --rescore` scores them again with today's.")
+
+
 def comparison_section(path):
     """The tricks comparison (from `python -m ganlib.compare`) as Markdown, or None."""
-    from ganlib.compare import ARMS, clearly_better, recorded, summary
+    from ganlib.compare import ARMS, MEASURES, clearly_better, recorded, summary
 
     lines = recorded(path)
     if not lines:
@@ -384,15 +396,16 @@ def comparison_section(path):
             f"for the same budget of about {budgets[-1]:,} real images shown to D "
             "(`--split all` of the offline sample), then measured by `ganlib.evaluate` at "
             "N = 1000. Mean +- standard deviation over the seeds run so far. Lower FCD / "
-            "floor is better." + _xla_note(lines), "",
-            "| arm | change | seeds | images seen | FCD / floor | classifier score | "
-            "classes covered |", "|---|---|---|---|---|---|---|"]
+            "floor is better; precision (realistic samples) and recall (coverage of the "
+            "data) are better high." + _xla_note(lines) + _judge_note(lines), "",
+            "| arm | change | seeds | images seen | FCD / floor | precision | recall | "
+            "classifier score | classes covered |", "|---|---|---|---|---|---|---|---|---|"]
     for arm, numbers in table.items():
         variant, options = ARMS[arm]
         change = f"`{' '.join(options)}`" if options else (
             "the DCGAN as it is" if variant == "dcgan" else f"the `{variant}` variant")
-        cells = [f"{numbers[key][0]:.2f} +- {numbers[key][1]:.2f}"
-                 for key in ("fcd_over_floor", "classifier_score", "classes_covered")]
+        cells = [f"{numbers[key][0]:.2f} +- {numbers[key][1]:.2f}" if key in numbers else "-"
+                 for key in MEASURES]
         rows.append(f"| {arm} | {change} | {numbers['seeds']} | {numbers['images_seen']:,} | "
                     + " | ".join(cells) + " |")
     baseline = table.get("baseline")

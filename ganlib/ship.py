@@ -13,6 +13,11 @@ checkpoints stay in the run folder.
     python -m ganlib.ship runs/vanilla-mnist --note "FCD bar not reached after 300 epochs"
 
 A note is stored in the card and printed in the report beside the model's numbers.
+
+    python -m ganlib.ship --rejudge mnist
+
+measures every shipped generator of a dataset again with today's judge (after
+`python -m ganlib.classifier` retrained it) and rewrites only their cards' "metrics".
 """
 
 import argparse
@@ -66,6 +71,33 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     return card
 
 
+def rejudge_shipped(dataset, num=1000, folder=None):
+    """Evaluate every shipped generator of `dataset` again and update its card; return the
+    (name, old FCD / floor, new FCD / floor) of each."""
+    from ganlib.evaluate import evaluate_generator
+    from ganlib.files import write_json
+    from ganlib.sample import TRAINED_MODELS, load_generator
+
+    folder = folder or TRAINED_MODELS
+    changes = []
+    for name in sorted(os.listdir(folder)):
+        stem, extension = os.path.splitext(name)
+        # Generators only: not the judges themselves, nor the shipped discriminators.
+        if (extension != ".keras" or stem.startswith("classifier_")
+                or stem.endswith(".discriminator")):
+            continue
+        generator, card = load_generator(os.path.join(folder, name))
+        if card.get("dataset") != dataset:  # "fashion_mnist" also ends in "mnist"
+            continue
+        old = card.get("metrics", {}).get("fcd_over_floor")
+        card["metrics"] = evaluate_generator(generator, card, num)
+        write_json(os.path.join(folder, stem + ".json"), card)
+        changes.append((stem, old, card["metrics"]["fcd_over_floor"]))
+    if not changes:
+        raise GanlibError(f"no shipped generator for {dataset} in {folder}")
+    return changes
+
+
 def _write_bytes(path, data):
     with open(path, "wb") as file:
         file.write(data)
@@ -75,14 +107,24 @@ def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.ship", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_folder")
+    parser.add_argument("run_folder", nargs="?")
     parser.add_argument("--num", type=int, default=1000, help="images per evaluation set")
     parser.add_argument("--note", help="a sentence for the card and the report")
+    parser.add_argument("--rejudge", metavar="DATASET",
+                        help="instead: measure the shipped generators of DATASET again with "
+                             "today's judge and update their cards")
     args = parser.parse_args(argv)
     try:
         if args.num < 2:
             raise GanlibError(f"--num must be at least 2 (two real sets give the FCD's "
                               f"floor), got {args.num}")
+        if args.rejudge:
+            for name, old, new in rejudge_shipped(args.rejudge, args.num):
+                print(f"{name}: FCD / floor {old} -> {new}")
+            return 0
+        if not args.run_folder:
+            raise GanlibError("name the run folder to ship, e.g. python -m ganlib.ship "
+                              "runs/dcgan-mnist (or --rejudge DATASET)")
         card = ship_run(args.run_folder, args.num, note=args.note)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

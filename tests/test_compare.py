@@ -103,3 +103,48 @@ def test_one_seed_is_never_clearly_better_however_large_the_gap():
     assert not clearly_better(baseline_three, three)
     overlapping = {"seeds": 3, "fcd_over_floor": (9.0, 1.5)}
     assert not clearly_better(overlapping, baseline_three)
+
+
+def _recorded_line(arm, seed, **numbers):
+    return dict(arm=arm, seed=seed, budget_images=100_000, images_seen=99_840,
+                classifier_score=6.0, classes_covered=10, **numbers)
+
+
+def test_rescore_scores_old_lines_again_with_todays_judge_and_loses_no_line(tmp_path,
+                                                                           monkeypatch):
+    """A line scored by an earlier judge is scored again from its run's generator (here the
+    shipped DCGAN), a line appended meanwhile by a running comparison survives the rewrite,
+    and a line whose run folder is gone keeps its numbers."""
+    import shutil
+
+    from ganlib.classifier import judge_fingerprint
+    from ganlib.sample import TRAINED_MODELS
+
+    runs = tmp_path / "runs"
+    (runs / "baseline-seed0").mkdir(parents=True)
+    shutil.copy(f"{TRAINED_MODELS}/dcgan_mnist.keras", runs / "baseline-seed0" / "generator.keras")
+    with open(f"{TRAINED_MODELS}/dcgan_mnist.json") as file:
+        shipped = json.load(file)["metrics"]
+    results = tmp_path / "results.jsonl"
+    old = [_recorded_line("baseline", 0, fcd_over_floor=99.0, judge="an-old-judge"),
+           _recorded_line("hinge", 0, fcd_over_floor=42.0, judge="an-old-judge")]
+    results.write_text("".join(json.dumps(line) + "\n" for line in old))
+
+    real_scores = compare._scores
+
+    def scores_while_a_comparison_appends(generator, card):
+        with compare._locked(str(results)) as file:  # another run finishing meanwhile
+            file.write(json.dumps(_recorded_line("ema", 1, fcd_over_floor=7.0)) + "\n")
+        return real_scores(generator, card)
+
+    monkeypatch.setattr(compare, "_scores", scores_while_a_comparison_appends)
+    assert compare.main(["--rescore", "--runs", str(runs), "--results", str(results)]) == 0
+    lines = {line["arm"]: line for line in compare.recorded(results)}
+    assert set(lines) == {"baseline", "hinge", "ema"}
+    # The shipped card was measured by the same judge, same N and seed: the same numbers.
+    assert lines["baseline"]["fcd_over_floor"] == shipped["fcd_over_floor"]
+    assert lines["baseline"]["fcd"] == shipped["fcd"] and 0 < lines["baseline"]["precision"] <= 1
+    assert lines["baseline"]["judge"] == judge_fingerprint("mnist")
+    assert lines["hinge"]["fcd_over_floor"] == 42.0 and lines["hinge"]["judge"] == "an-old-judge"
+    # The report says that one line is still the earlier judge's.
+    assert "runs were scored by an earlier judge" in comparison_section(results)

@@ -60,11 +60,13 @@ def test_damaged_real_digits_score_clearly_worse_than_real_ones(judge, damage):
         classifier, damage(others, np.random.default_rng(0))[..., None])[0]
     clean_ratio = metrics.frechet_distance(clean, real_features) / floor
     damaged_ratio = metrics.frechet_distance(damaged, real_features) / floor
-    clean_precision, _ = metrics.precision_recall(real_features, clean)
-    damaged_precision, _ = metrics.precision_recall(real_features, damaged)
-    assert clean_ratio == pytest.approx(1.0) and clean_precision > 0.85
-    # Two blobs on real digits already read as 3.4x the floor, like the shipped DCGAN.
-    assert damaged_ratio > 3.0 and damaged_precision < 0.6
+    clean_precision, clean_recall = metrics.precision_recall(real_features, clean)
+    damaged_precision, damaged_recall = metrics.precision_recall(real_features, damaged)
+    assert clean_ratio == pytest.approx(1.0) and min(clean_precision, clean_recall) > 0.85
+    # Two blobs on real digits read as more than 10x the floor. Cut strokes and blobs fall
+    # off the real manifold (precision); blurred digits stay readable, inside it, but all
+    # land in one small corner of it, so they cover none of the data (recall near 0).
+    assert damaged_ratio > 10.0 and min(damaged_precision, damaged_recall) < 0.6
 
 
 def test_hand_picked_malformed_samples_score_worse_than_clean_ones(judge):
@@ -93,3 +95,14 @@ def test_strong_augmentation_deforms_digits_without_erasing_them():
     assert np.mean(distorted != digits) > 0.05     # ... and bent
     augmented = augmenter("strong", 0)(digits)
     assert augmented.shape == digits.shape and -1 <= augmented.min() <= augmented.max() <= 1
+
+
+def test_the_shipped_mnist_judge_is_the_recipe_its_card_names():
+    from ganlib.classifier import FEATURES_LAYER, classifier_card, judge_recipe
+
+    assert judge_recipe("mnist") == ("wide", "strong", 30)
+    assert judge_recipe("fashion_mnist") == ("small", "shift", 15)
+    assert judge_recipe("mnist", augmentation="shift", epochs=2) == ("wide", "shift", 2)
+    card = classifier_card("mnist")
+    assert (card["architecture"], card["augmentation"], card["epochs"]) == judge_recipe("mnist")
+    assert load_classifier("mnist").get_layer(FEATURES_LAYER).units == 256

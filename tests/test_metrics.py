@@ -159,6 +159,28 @@ def test_ship_refuses_an_unfinished_run(tmp_path):
     from conftest import assert_clean_error, run_main
 
     assert_clean_error(run_main("ganlib.ship", tmp_path), "no finished run")
+    assert_clean_error(run_main("ganlib.ship"), "name the run folder to ship")
+    assert_clean_error(run_main("ganlib.ship", "--rejudge", "cifar10"),
+                       "no shipped generator for cifar10")
+
+
+def test_rejudge_measures_shipped_cards_again_and_touches_nothing_else(tiny_cgan_run,
+                                                                        tmp_path):
+    import json
+
+    from ganlib.ship import rejudge_shipped, ship_run
+
+    measured = ship_run(tiny_cgan_run, num=100, destination=tmp_path)["metrics"]
+    card_path = tmp_path / "cgan_mnist.json"
+    card = json.loads(card_path.read_text())
+    card["metrics"]["fcd_over_floor"] = 99.0  # as an earlier judge might have read it
+    card_path.write_text(json.dumps(card))
+    others = {path.name: path.read_bytes() for path in tmp_path.iterdir()
+              if path.name != "cgan_mnist.json"}
+    assert rejudge_shipped("mnist", 100, tmp_path) == [
+        ("cgan_mnist", 99.0, measured["fcd_over_floor"])]
+    assert json.loads(card_path.read_text())["metrics"] == measured  # the same, deterministic
+    assert {name: (tmp_path / name).read_bytes() for name in others} == others
 
 
 def test_precision_and_recall_separate_realism_from_coverage():
