@@ -14,6 +14,12 @@ measured in the same run, not images/s measured on different machines. `dcgan_al
 is the same DCGAN with `--update alternating`: one more discriminator pass per step, and
 `dcgan_without_xla` the DCGAN with `--no-xla` (the variants run XLA-compiled, as
 `python -m ganlib.train` does by default).
+
+`--tuning` adds what else a 2-core CPU might leave on the table: `dcgan_as_trained` (with
+the op determinism and the single inter-op thread that `ganlib.train` sets for bit-exact
+resumes: what exactness costs), `dcgan_one_thread` (one thread per op: what the second
+core buys) and `input_pipeline` (the training stream alone, no model: can data keep up?).
+Layout is not a knob here: TensorFlow's CPU convolutions take channels-last (NHWC) only.
 Images/s counts the real images D sees, so a WGAN step (5 critic updates, each on its own
 batch, and one generator update) counts 5 batches; "step ms" is the time of a whole step.
 """
@@ -33,6 +39,10 @@ BASELINE = "tf_tutorial_dcgan"
 ALTERNATING = "dcgan_alternating"  # the DCGAN with --update alternating, for its price
 BFLOAT16 = "dcgan_bfloat16"  # the DCGAN in mixed bfloat16 (--bfloat16): native or emulated?
 WITHOUT_XLA = "dcgan_without_xla"  # the DCGAN with --no-xla: what XLA compiling buys
+AS_TRAINED = "dcgan_as_trained"  # --tuning: with ganlib.train's determinism settings
+ONE_THREAD = "dcgan_one_thread"  # --tuning: one intra-op thread
+INPUT_PIPELINE = "input_pipeline"  # --tuning: the data stream alone
+TUNING = (AS_TRAINED, ONE_THREAD, INPUT_PIPELINE)
 
 
 def _peak_memory_mb():
@@ -131,6 +141,27 @@ def measure_baseline(steps, warmup, batch_size):
     return timer.result(batch_size)
 
 
+def measure_input_pipeline(steps, warmup, batch_size):
+    """Images/s of the DCGAN's training stream alone: shuffled, scaled and prefetched
+    batches with their noise, drawn as fast as the pipeline can make them."""
+    from ganlib.data import load_dataset, training_batches
+
+    data = load_dataset("mnist", verbose=False)
+    timer = _StepTimer(warmup)
+    for batch, element in enumerate(training_batches(data, batch_size, 100, 1, 0, 0, 10_000)):
+        float(element["images"][0, 0, 0, 0, 0])  # the batch really exists
+        timer.on_train_batch_end(batch)
+        if batch + 1 == warmup + steps:
+            break
+    return timer.result(batch_size)
+
+
+def _one_intra_op_thread():
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+
+
 class _StepTimer:
     """Times the steps after the first `warmup` ones."""
 
@@ -193,6 +224,15 @@ def format_table(results, batch_size, steps):
     if "dcgan" in results and WITHOUT_XLA in results:
         ratio = results["dcgan"]["images_per_second"] / results[WITHOUT_XLA]["images_per_second"]
         lines.append(f"DCGAN with / without XLA throughput: {ratio:.2f}x")
+    for name, what in ((AS_TRAINED, "with / without ganlib.train's determinism"),
+                       (ONE_THREAD, "one thread per op / default threads")):
+        if "dcgan" in results and name in results:
+            ratio = results[name]["images_per_second"] / results["dcgan"]["images_per_second"]
+            lines.append(f"DCGAN {what}: {ratio:.2f}x")
+    if "dcgan" in results and INPUT_PIPELINE in results:
+        ratio = (results[INPUT_PIPELINE]["images_per_second"]
+                 / results["dcgan"]["images_per_second"])
+        lines.append(f"input pipeline alone / DCGAN training: {ratio:.0f}x as fast")
     if "dcgan" in results and BFLOAT16 in results:
         ratio = results[BFLOAT16]["images_per_second"] / results["dcgan"]["images_per_second"]
         from ganlib.precision import native_bfloat16
@@ -216,6 +256,9 @@ def main(argv=None):
     parser.add_argument("--bfloat16", action="store_true",
                         help="also time the DCGAN in mixed bfloat16 (fast only where the CPU "
                              "has avx512_bf16 or AMX; see ganlib.precision)")
+    parser.add_argument("--tuning", action="store_true",
+                        help="also time the DCGAN as ganlib.train runs it (deterministic), "
+                             "with one thread per op, and the input pipeline alone")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     quality = parser.add_argument_group("time to quality (ganlib/time_to_quality.py)")
     quality.add_argument("--quality", action="store_true",
@@ -248,6 +291,16 @@ def main(argv=None):
                 measure = lambda *a: measure_variant("dcgan", *a, update="alternating")  # noqa: E731
             elif args.worker == WITHOUT_XLA:
                 measure = lambda *a: measure_variant("dcgan", *a, xla=False)  # noqa: E731
+            elif args.worker == AS_TRAINED:
+                from ganlib.train import make_deterministic
+
+                make_deterministic()
+                measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
+            elif args.worker == ONE_THREAD:
+                _one_intra_op_thread()
+                measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
+            elif args.worker == INPUT_PIPELINE:
+                measure = measure_input_pipeline
             elif args.worker == BFLOAT16:
                 measure = lambda *a: measure_variant("dcgan", *a, precision="bfloat16")  # noqa: E731
             else:
@@ -265,6 +318,9 @@ def main(argv=None):
                 names.insert(names.index("dcgan") + 1, WITHOUT_XLA)
             if args.bfloat16:
                 names.insert(names.index("dcgan") + 1, BFLOAT16)
+            if args.tuning:
+                for name in reversed(TUNING):
+                    names.insert(names.index("dcgan") + 1, name)
         results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

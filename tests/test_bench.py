@@ -41,3 +41,10 @@ def test_time_to_quality_races_both_recipes_and_prints_the_bar(tmp_path):
     assert report["ganlib"]["images_to_bar"] == 256
     bad = run_module("ganlib.bench", "--quality", "--threshold", "0", "--runs", tmp_path / "b")
     assert bad.returncode == 2 and "--threshold must be positive" in bad.stderr
+
+
+def test_the_input_pipeline_is_timed_alone():
+    from ganlib.bench import measure_input_pipeline
+
+    measured = measure_input_pipeline(steps=5, warmup=2, batch_size=16)
+    assert measured["images_per_second"] > 0 and measured["step_ms"] > 0
