@@ -290,8 +290,58 @@ def _run_folder(card):
     return command[command.index("--out") + 1] if "--out" in command else "RUN_FOLDER"
 
 
+def before_after_section(before, cards):
+    """Markdown: each model's numbers before and after the recipe changed, or None."""
+    if not before:
+        return None
+    rows = ["The models as shipped before the improved recipe (kept by `python -m "
+            f"ganlib.report --keep-as-before` in `{BEFORE_FILE}`), and as shipped now, both "
+            "measured by today's judge at N = 1000.", "",
+            "| model | images seen | FCD / floor | precision | recall | classes covered | "
+            "conditional accuracy |", "|---|---|---|---|---|---|---|"]
+
+    def cells(numbers):
+        accuracy = numbers.get("conditional_accuracy")
+        return [f"{numbers['images_seen']:,}", f"{numbers['fcd_over_floor']:.2f}",
+                *(f"{numbers[key]:.2f}" if key in numbers else "-"
+                  for key in ("precision", "recall")),
+                str(numbers.get("classes_covered", "-")),
+                f"{accuracy:.1%}" if accuracy is not None else "-"]
+
+    now = {card["stem"]: card for card in cards}
+    for stem, old in before.items():
+        if stem not in now:
+            continue
+        new = {**now[stem]["metrics"], "images_seen": now[stem]["images_seen"]}
+        if now[stem].get("train_command") == old.get("train_command"):
+            rows.append(f"| {stem} (not retrained) | " + " | ".join(cells(old)) + " |")
+        else:
+            rows.append(f"| {stem} | " + " | ".join(
+                f"{b} -> {a}" for b, a in zip(cells(old), cells(new))) + " |")
+    return "\n".join(rows)
+
+
+def keep_as_before(report_folder=None, models_folder=None):
+    """Write the shipped models' numbers to report/shipped_before.json (never over one)."""
+    from ganlib.compare import REPORT
+    from ganlib.files import write_json
+    from ganlib.sample import TRAINED_MODELS
+
+    path = os.path.join(report_folder or REPORT, BEFORE_FILE)
+    if os.path.exists(path):
+        raise GanlibError(f"{path} already holds the numbers from before; it is kept so the "
+                          "report can compare. Delete it first to start a new comparison")
+    keys = ("fcd_over_floor", "precision", "recall", "classes_covered", "conditional_accuracy")
+    write_json(path, {card["stem"]: {"images_seen": card["images_seen"],
+                                     "train_command": card.get("train_command"),
+                                     **{key: card["metrics"][key] for key in keys
+                                        if key in card["metrics"]}}
+                      for card in shipped_cards(models_folder or TRAINED_MODELS)})
+    return path
+
+
 def render_markdown(cards, histories, checks, models_link="../trained_models",
-                    comparison=None):
+                    comparison=None, before_after=None):
     """The whole report/README.md; `models_link` leads from it to the shipped models."""
     classifier_lines = []
     for dataset in sorted({card["dataset"] for card in cards}):
@@ -350,6 +400,8 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
         "",
         "\n".join(bar_rows),
         "",
+        *(["## Before and after the improved recipe", "", before_after, ""]
+          if before_after else []),
         "## What the numbers say",
         "",
         written_comparison(cards, histories),
@@ -447,6 +499,7 @@ def _classifier_accuracy(dataset):
 
 REPORT_TITLE = "# Report: how the GAN variants compare"
 COMPARISON_FILE = "tricks_comparison.jsonl"  # written by `python -m ganlib.compare`
+BEFORE_FILE = "shipped_before.json"  # written by `python -m ganlib.report --keep-as-before`
 # Only these names are ever written (or replaced) inside a report folder.
 GENERATED_FIGURE_SUFFIX = "_losses.png"
 SIDE_BY_SIDE = "side_by_side.png"
@@ -468,7 +521,8 @@ def check_report_folder(out):
     foreign_readme = os.path.lexists(readme) and _first_line_of(readme) != REPORT_TITLE
     # The comparison's results and grids (ganlib.compare) and the notebooks' measured
     # short runs (ganlib.modes) live beside the report and are read by it.
-    own = {"README.md", "figures", COMPARISON_FILE, "comparison_grids", "notebook_modes.json"}
+    own = {"README.md", "figures", COMPARISON_FILE, "comparison_grids", "notebook_modes.json",
+           BEFORE_FILE}
     if foreign_readme or set(names) - own:
         raise GanlibError(f"--out {out} is not a report folder (it holds other files); "
                           "choose an empty or new folder, or an earlier report's folder")
@@ -513,7 +567,11 @@ def build_report(out="report", models_folder=None):
     from ganlib.compare import RESULTS
 
     comparison = comparison_section(RESULTS)  # the repository's measured comparison
-    text = render_markdown(cards, histories, quality_bars(cards), models_link, comparison)
+    from ganlib.compare import REPORT
+
+    before = _read_json(os.path.join(REPORT, BEFORE_FILE))  # the repository's, as above
+    text = render_markdown(cards, histories, quality_bars(cards), models_link, comparison,
+                           before_after_section(before, cards))
     readme = os.path.join(out, "README.md")
     atomic_write(readme, lambda temp: _write_text(temp, text), suffix=".md")
     # Loss curves of models no longer shipped are stale report output: remove only those.
@@ -521,6 +579,16 @@ def build_report(out="report", models_folder=None):
         if name.endswith(GENERATED_FIGURE_SUFFIX) and name not in written:
             os.remove(os.path.join(figures, name))
     return readme
+
+
+def _read_json(path):
+    """The JSON object at `path`, or None when there is none (or it is unreadable)."""
+    try:
+        with open(path) as file:
+            content = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
 
 
 def _write_text(path, text):
@@ -534,8 +602,14 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="report", help="report folder (default report)")
     parser.add_argument("--models", help="folder of shipped generators (default trained_models)")
+    parser.add_argument("--keep-as-before", action="store_true",
+                        help="first keep today's shipped numbers in "
+                             "report/shipped_before.json, for a before/after table once the "
+                             "models are retrained")
     args = parser.parse_args(argv)
     try:
+        if args.keep_as_before:
+            print(f"kept {os.path.relpath(keep_as_before(models_folder=args.models))}")
         path = build_report(args.out, args.models)
     except GanlibError as error:
         print(f"error: {error}", file=sys.stderr)

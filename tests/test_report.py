@@ -109,3 +109,33 @@ def test_report_never_touches_files_it_does_not_generate(tmp_path):
     assert (report / "figures" / "my_sketch.png").read_bytes() == b"not ours"
     assert not stale.exists()  # loss curves of models no longer shipped go
     assert not [name for name in os.listdir(report) if name.startswith(".tmp-")]
+
+
+def test_before_and_after_numbers_are_kept_once_and_compared(tmp_path):
+    import json
+
+    from ganlib.errors import GanlibError
+    from ganlib.report import before_after_section, keep_as_before, shipped_cards
+
+    def path_text(path):
+        with open(path) as file:
+            return file.read()
+
+    models = tmp_path / "models"
+    models.mkdir()
+    for stem in ("dcgan_mnist", "cgan_mnist"):
+        shutil.copy(os.path.join(ROOT, "trained_models", f"{stem}.json"), models)
+    path = keep_as_before(tmp_path, models)
+    before = json.loads(path_text(path))
+    with pytest.raises(GanlibError, match="already holds the numbers from before"):
+        keep_as_before(tmp_path, models)  # a second call must not replace them
+    assert json.loads(path_text(path)) == before
+
+    cards = shipped_cards(str(models))
+    retrained = next(card for card in cards if card["stem"] == "dcgan_mnist")
+    retrained["train_command"] += " --minibatch-discrimination"
+    retrained["metrics"] = dict(retrained["metrics"], fcd_over_floor=1.4)
+    text = before_after_section(before, cards)
+    old = before["dcgan_mnist"]["fcd_over_floor"]
+    assert "| dcgan_mnist | " in text and f"{old:.2f} -> 1.40" in text
+    assert "| cgan_mnist (not retrained) |" in text
