@@ -148,3 +148,15 @@ def test_rescore_scores_old_lines_again_with_todays_judge_and_loses_no_line(tmp_
     assert lines["hinge"]["fcd_over_floor"] == 42.0 and lines["hinge"]["judge"] == "an-old-judge"
     # The report says that one line is still the earlier judge's.
     assert "runs were scored by an earlier judge" in comparison_section(results)
+
+
+def test_the_improved_recipe_is_a_valid_command_for_every_family():
+    from ganlib.recipes import improved_options
+    from ganlib.train import parse_args
+    from ganlib.variants import VARIANTS
+
+    for name, variant in VARIANTS.items():
+        knobs = parse_args([name, "--out", "runs/x", *improved_options(name)])[0].resolved().knobs
+        assert knobs.ema == 0.999, name
+        # A gradient penalty treats samples one by one: no layer that compares them.
+        assert knobs.minibatch_discrimination == (not variant.gradient_penalty), name
