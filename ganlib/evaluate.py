@@ -42,9 +42,27 @@ def real_sets(dataset, num, classes=None, with_all=False, options=None):
     return (*sets, data.images) if with_all else sets
 
 
+_REAL_FEATURES = {}  # (judge fingerprint, dataset, N, classes, options) -> (reference, floor)
+
+
+def _real_features(classifier, key, reference, floor_set):
+    """The judge's features of the two real sets, computed once per process and judge: a
+    notebook or a test evaluating several generators pays for them once."""
+    from ganlib.classifier import features_and_probabilities
+
+    if key[0] is None or key not in _REAL_FEATURES:  # no judge file: nothing to key on
+        both = np.concatenate([reference, floor_set])
+        _REAL_FEATURES[key] = np.split(features_and_probabilities(classifier, both)[0], 2)
+    return _REAL_FEATURES[key]
+
+
 def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
                        classifier_file=None):
-    """All metrics of a generator at N = `num`, as a dict ready for its card."""
+    """All metrics of a generator at N = `num`, as a dict ready for its card.
+
+    `classifier`, when given, must be the judge in `classifier_file` (default: the
+    dataset's shipped judge), whose fingerprint keys the cached real features.
+    """
     from ganlib.classifier import (classifier_card, features_and_probabilities,
                                    judge_fingerprint, load_classifier)
     from ganlib.data import to_unit_range
@@ -61,21 +79,21 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
     labels = sample_labels(card, num)
     noise = latent_noise(num, card["latent_dim"], seed)
     generated = generate_images(generator, noise, labels)
+    options = dataset_options(card)
     reference, floor_set, all_real = real_sets(dataset, num, card.get("classes"), with_all=True,
-                                               options=dataset_options(card))
-    # One pass of the classifier over all three sets, then split them apart again.
-    all_images = np.concatenate([generated, to_unit_range(reference), to_unit_range(floor_set)])
-    features, probabilities = features_and_probabilities(classifier, all_images)
-    fake_features, real_features, floor_features = np.split(features, 3)
-    fake_probabilities = probabilities[:num]
+                                               options=options)
+    # Which judge file measured this: numbers from two judges are not comparable.
+    fingerprint = judge_fingerprint(dataset, classifier_file)
+    real_features, floor_features = _real_features(
+        classifier, (fingerprint, dataset, num, tuple(card.get("classes") or ()),
+                     tuple(sorted(options.items()))), reference, floor_set)
+    fake_features, fake_probabilities = features_and_probabilities(classifier, generated)
     fcd = metrics.frechet_distance(fake_features, real_features)
     floor = metrics.frechet_distance(floor_features, real_features)
     # Every real image, training images included: copies of them score near 0.
     novelty = round(metrics.novelty(generated, to_unit_range(floor_set),
                                     to_unit_range(all_real)), 3)
     precision, recall = metrics.precision_recall(real_features, fake_features)
-    # Which judge file measured this: numbers from two judges are not comparable.
-    fingerprint = judge_fingerprint(dataset, classifier_file)
     if label_free:
         return {"num_images": num, "seed": seed, "judge": "rotation-prediction features",
                 "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
