@@ -157,7 +157,13 @@ def rescore(runs_folder, results_path=RESULTS):
             print(f"[compare] {old['arm']} seed {old['seed']}: no {model}; its line keeps "
                   "the old judge's numbers", file=sys.stderr)
             continue
-        scores = _scores(*load_generator(model))
+        generator, card = load_generator(model)
+        if card.get("images_seen") != old["images_seen"]:  # that folder holds another run
+            print(f"[compare] {old['arm']} seed {old['seed']}: {model} saw "
+                  f"{card.get('images_seen')} images, the line {old['images_seen']}; its "
+                  "line keeps the old judge's numbers", file=sys.stderr)
+            continue
+        scores = _scores(generator, card)
         # Re-read under the lock: a comparison running beside us may have appended a line.
         with _locked(results_path):
             lines = [dict(line, **scores)

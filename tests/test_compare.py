@@ -122,11 +122,16 @@ def test_rescore_scores_old_lines_again_with_todays_judge_and_loses_no_line(tmp_
 
     runs = tmp_path / "runs"
     (runs / "baseline-seed0").mkdir(parents=True)
-    shutil.copy(f"{TRAINED_MODELS}/dcgan_mnist.keras", runs / "baseline-seed0" / "generator.keras")
+    for suffix in (".keras", ".json"):  # a run folder holds the generator and its card
+        shutil.copy(f"{TRAINED_MODELS}/dcgan_mnist{suffix}",
+                    runs / "baseline-seed0" / f"generator{suffix}")
     with open(f"{TRAINED_MODELS}/dcgan_mnist.json") as file:
         shipped = json.load(file)["metrics"]
     results = tmp_path / "results.jsonl"
-    old = [_recorded_line("baseline", 0, fcd_over_floor=99.0, judge="an-old-judge"),
+    with open(f"{TRAINED_MODELS}/dcgan_mnist.json") as file:
+        images_seen = json.load(file)["images_seen"]
+    old = [dict(_recorded_line("baseline", 0, fcd_over_floor=99.0, judge="an-old-judge"),
+                images_seen=images_seen),
            _recorded_line("hinge", 0, fcd_over_floor=42.0, judge="an-old-judge")]
     results.write_text("".join(json.dumps(line) + "\n" for line in old))
 
