@@ -15,9 +15,9 @@ is the same DCGAN with `--update alternating`: one more discriminator pass per s
 `dcgan_without_xla` the DCGAN with `--no-xla` (the variants run XLA-compiled, as
 `python -m ganlib.train` does by default).
 
-`--tuning` adds what else a 2-core CPU might leave on the table: `dcgan_as_trained` (with
-the op determinism and the single inter-op thread that `ganlib.train` sets for bit-exact
-resumes: what exactness costs), `dcgan_one_thread` (one thread per op: what the second
+`--tuning` adds what else a 2-core CPU might leave on the table: `dcgan_deterministic` (with
+the op determinism and the single inter-op thread that `ganlib.train --deterministic` sets
+for bit-exact resumes: what exactness costs), `dcgan_one_thread` (one thread per op: what the second
 core buys) and `input_pipeline` (the training stream alone, no model: can data keep up?).
 Layout is not a knob here: TensorFlow's CPU convolutions take channels-last (NHWC) only.
 Images/s counts the real images D sees, so a WGAN step (5 critic updates, each on its own
@@ -39,10 +39,10 @@ BASELINE = "tf_tutorial_dcgan"
 ALTERNATING = "dcgan_alternating"  # the DCGAN with --update alternating, for its price
 BFLOAT16 = "dcgan_bfloat16"  # the DCGAN in mixed bfloat16 (--bfloat16): native or emulated?
 WITHOUT_XLA = "dcgan_without_xla"  # the DCGAN with --no-xla: what XLA compiling buys
-AS_TRAINED = "dcgan_as_trained"  # --tuning: with ganlib.train's determinism settings
+DETERMINISTIC = "dcgan_deterministic"  # --tuning: with ganlib.train --deterministic
 ONE_THREAD = "dcgan_one_thread"  # --tuning: one intra-op thread
 INPUT_PIPELINE = "input_pipeline"  # --tuning: the data stream alone
-TUNING = (AS_TRAINED, ONE_THREAD, INPUT_PIPELINE)
+TUNING = (DETERMINISTIC, ONE_THREAD, INPUT_PIPELINE)
 
 
 def _peak_memory_mb():
@@ -224,7 +224,7 @@ def format_table(results, batch_size, steps):
     if "dcgan" in results and WITHOUT_XLA in results:
         ratio = results["dcgan"]["images_per_second"] / results[WITHOUT_XLA]["images_per_second"]
         lines.append(f"DCGAN with / without XLA throughput: {ratio:.2f}x")
-    for name, what in ((AS_TRAINED, "with / without ganlib.train's determinism"),
+    for name, what in ((DETERMINISTIC, "with / without --deterministic"),
                        (ONE_THREAD, "one thread per op / default threads")):
         if "dcgan" in results and name in results:
             ratio = results[name]["images_per_second"] / results["dcgan"]["images_per_second"]
@@ -257,8 +257,8 @@ def main(argv=None):
                         help="also time the DCGAN in mixed bfloat16 (fast only where the CPU "
                              "has avx512_bf16 or AMX; see ganlib.precision)")
     parser.add_argument("--tuning", action="store_true",
-                        help="also time the DCGAN as ganlib.train runs it (deterministic), "
-                             "with one thread per op, and the input pipeline alone")
+                        help="also time the DCGAN with --deterministic, with one thread per "
+                             "op, and the input pipeline alone")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     quality = parser.add_argument_group("time to quality (ganlib/time_to_quality.py)")
     quality.add_argument("--quality", action="store_true",
@@ -291,7 +291,7 @@ def main(argv=None):
                 measure = lambda *a: measure_variant("dcgan", *a, update="alternating")  # noqa: E731
             elif args.worker == WITHOUT_XLA:
                 measure = lambda *a: measure_variant("dcgan", *a, xla=False)  # noqa: E731
-            elif args.worker == AS_TRAINED:
+            elif args.worker == DETERMINISTIC:
                 from ganlib.train import make_deterministic
 
                 make_deterministic()

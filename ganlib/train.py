@@ -483,7 +483,8 @@ def parse_args(argv=None):
                              "a better FCD (or, for a Wasserstein critic on other data, a "
                              "lower Wasserstein estimate) and keep the best generator")
     parser.add_argument("--deterministic", action="store_true",
-                        help="deterministic TensorFlow ops (bit-exact resumes, a little slower)")
+                        help="deterministic TensorFlow ops (bit-exact resumes; about 20%% "
+                             "slower in python -m ganlib.bench --tuning)")
     parser.add_argument("--distribute", choices=STRATEGIES,
                         help="mirrored: tf.distribute.MirroredStrategy over all GPUs; "
                              "multiworker: MultiWorkerMirroredStrategy over the processes "
