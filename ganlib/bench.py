@@ -15,10 +15,11 @@ is the same DCGAN with `--update alternating`: one more discriminator pass per s
 `dcgan_without_xla` the DCGAN with `--no-xla` (the variants run XLA-compiled, as
 `python -m ganlib.train` does by default).
 
-`--tuning` adds what else a 2-core CPU might leave on the table: `dcgan_deterministic` (with
-the op determinism and the single inter-op thread that `ganlib.train --deterministic` sets
-for bit-exact resumes: what exactness costs), `dcgan_one_thread` (one thread per op: what the second
-core buys) and `input_pipeline` (the training stream alone, no model: can data keep up?).
+`--tuning` adds what else a 2-core CPU might leave on the table: `dcgan_deterministic`
+(with the op determinism and the single inter-op thread that `ganlib.train --deterministic`
+sets for bit-exact resumes: what exactness costs), `dcgan_one_thread` (one thread per op:
+what the second core buys) and `input_pipeline` (the training stream alone, no model: can
+data keep up?).
 Layout is not a knob here: TensorFlow's CPU convolutions take channels-last (NHWC) only.
 Images/s counts the real images D sees, so a WGAN step (5 critic updates, each on its own
 batch, and one generator update) counts 5 batches; "step ms" is the time of a whole step.
