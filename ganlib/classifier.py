@@ -173,15 +173,9 @@ def train_classifier(dataset, epochs=None, seed=0, verbose=1, data_dir=None, lim
 
 def classifier_card(dataset, path=None):
     """The card of a dataset's judge ({} when it has none): its task and accuracy."""
-    import json
+    from ganlib.files import read_json
 
-    path = os.path.splitext(path or classifier_path(dataset))[0] + ".json"
-    try:
-        with open(path) as file:
-            card = json.load(file)
-    except (OSError, ValueError):
-        return {}
-    return card if isinstance(card, dict) else {}
+    return read_json(os.path.splitext(path or classifier_path(dataset))[0] + ".json") or {}
 
 
 def judge_fingerprint(dataset, path=None):

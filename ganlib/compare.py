@@ -109,10 +109,8 @@ def _scores(generator, card):
     from ganlib.evaluate import evaluate_generator
 
     metrics = evaluate_generator(generator, card, 1000)
-    return {**{key: metrics[key] for key in ("fcd", "fcd_real_floor", "fcd_over_floor",
-                                             "classifier_score", "classes_covered",
-                                             "precision", "recall") if key in metrics},
-            "judge": metrics["judge_fingerprint"]}
+    return {**{key: metrics[key] for key in ("fcd", "fcd_real_floor", *MEASURES)
+               if key in metrics}, "judge": metrics["judge_fingerprint"]}
 
 
 def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None):

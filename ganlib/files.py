@@ -71,6 +71,16 @@ def _current_umask():
     return mask
 
 
+def read_json(path):
+    """The JSON object at `path`, or None when there is none or it is unreadable."""
+    try:
+        with open(path) as file:
+            content = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
+
+
 def write_json(path, content):
     """Write a JSON file atomically (sorted keys, human-readable)."""
     def write(temp_path):

@@ -569,7 +569,9 @@ def build_report(out="report", models_folder=None):
     comparison = comparison_section(RESULTS)  # the repository's measured comparison
     from ganlib.compare import REPORT
 
-    before = _read_json(os.path.join(REPORT, BEFORE_FILE))  # the repository's, as above
+    from ganlib.files import read_json
+
+    before = read_json(os.path.join(REPORT, BEFORE_FILE))  # the repository's, as above
     text = render_markdown(cards, histories, quality_bars(cards), models_link, comparison,
                            before_after_section(before, cards))
     readme = os.path.join(out, "README.md")
@@ -579,16 +581,6 @@ def build_report(out="report", models_folder=None):
         if name.endswith(GENERATED_FIGURE_SUFFIX) and name not in written:
             os.remove(os.path.join(figures, name))
     return readme
-
-
-def _read_json(path):
-    """The JSON object at `path`, or None when there is none (or it is unreadable)."""
-    try:
-        with open(path) as file:
-            content = json.load(file)
-    except (OSError, ValueError):
-        return None
-    return content if isinstance(content, dict) else None
 
 
 def _write_text(path, text):

@@ -76,23 +76,19 @@ def rejudge_shipped(dataset, num=1000, folder=None):
     (name, old FCD / floor, new FCD / floor) of each."""
     from ganlib.evaluate import evaluate_generator
     from ganlib.files import write_json
+    from ganlib.report import shipped_cards
     from ganlib.sample import TRAINED_MODELS, load_generator
 
     folder = folder or TRAINED_MODELS
     changes = []
-    for name in sorted(os.listdir(folder)):
-        stem, extension = os.path.splitext(name)
-        # Generators only: not the judges themselves, nor the shipped discriminators.
-        if (extension != ".keras" or stem.startswith("classifier_")
-                or stem.endswith(".discriminator")):
+    for shipped in shipped_cards(folder):  # generators' cards only, not the judges'
+        if shipped["dataset"] != dataset:
             continue
-        generator, card = load_generator(os.path.join(folder, name))
-        if card.get("dataset") != dataset:  # "fashion_mnist" also ends in "mnist"
-            continue
+        generator, card = load_generator(os.path.join(folder, shipped["stem"] + ".keras"))
         old = card.get("metrics", {}).get("fcd_over_floor")
         card["metrics"] = evaluate_generator(generator, card, num)
-        write_json(os.path.join(folder, stem + ".json"), card)
-        changes.append((stem, old, card["metrics"]["fcd_over_floor"]))
+        write_json(os.path.join(folder, shipped["stem"] + ".json"), card)
+        changes.append((shipped["stem"], old, card["metrics"]["fcd_over_floor"]))
     if not changes:
         raise GanlibError(f"no shipped generator for {dataset} in {folder}")
     return changes

@@ -139,3 +139,14 @@ def test_before_and_after_numbers_are_kept_once_and_compared(tmp_path):
     old = before["dcgan_mnist"]["fcd_over_floor"]
     assert "| dcgan_mnist | " in text and f"{old:.2f} -> 1.40" in text
     assert "| cgan_mnist (not retrained) |" in text
+
+
+def test_keep_as_before_never_writes_over_the_kept_numbers(tmp_path):
+    kept = os.path.join(ROOT, "report", "shipped_before.json")
+    with open(kept, "rb") as file:
+        before = file.read()
+    assert_clean_error(run_main("ganlib.report", "--keep-as-before", "--out", tmp_path / "r"),
+                       "already holds the numbers from before")
+    with open(kept, "rb") as file:
+        assert file.read() == before
+    assert not (tmp_path / "r").exists()  # refused before anything was written
