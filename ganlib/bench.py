@@ -6,14 +6,17 @@
 
 Each measurement runs in its own process (so peak memory is that model's alone), trains on
 the real MNIST images for `--warmup` steps (tracing, oneDNN kernel selection) and then
-times `--steps` steps (`--bfloat16` adds the DCGAN in mixed bfloat16). The baseline is
-the official TensorFlow DCGAN tutorial's training loop: two `GradientTape`s in one
-`tf.function`, the same network, data and batch size.
-Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline *ratio*
-measured in the same run, not images/s measured on different machines. `dcgan_alternating`
-is the same DCGAN with `--update alternating`: one more discriminator pass per step, and
-`dcgan_without_xla` the DCGAN with `--no-xla` (the variants run XLA-compiled, as
-`python -m ganlib.train` does by default).
+times `--steps` steps. The baseline is the official TensorFlow DCGAN tutorial's training
+loop (float32): two `GradientTape`s in one `tf.function`, the same network, data and batch
+size. Absolute speed differs several-fold between CPUs, so compare DCGAN to the baseline
+*ratio* measured in the same run, not images/s measured on different machines.
+
+The `dcgan` row is the DCGAN as `python -m ganlib.train` runs it on this machine: in the
+precision `--precision auto` picks (bfloat16 where the CPU computes it natively) and with
+XLA where it pays (see `ganlib.precision`). Beside it, `dcgan_with_xla` or
+`dcgan_without_xla` flips that XLA choice, and `dcgan_alternating` adds `--update
+alternating` (one more discriminator pass per step). `--bfloat16` adds the DCGAN in the
+other precision (`dcgan_float32` or `dcgan_bfloat16`), with its own XLA choice.
 
 `--tuning` adds what else a 2-core CPU might leave on the table: `dcgan_deterministic`
 (with the op determinism and the single inter-op thread that `ganlib.train --deterministic`
@@ -37,9 +40,14 @@ from ganlib.errors import GanlibError
 from ganlib.variants import VARIANTS
 
 BASELINE = "tf_tutorial_dcgan"
-ALTERNATING = "dcgan_alternating"  # the DCGAN with --update alternating, for its price
-BFLOAT16 = "dcgan_bfloat16"  # the DCGAN in mixed bfloat16 (--bfloat16): native or emulated?
-WITHOUT_XLA = "dcgan_without_xla"  # the DCGAN with --no-xla: what XLA compiling buys
+# Rows of the DCGAN with one setting changed from what `ganlib.train` picks: name -> setting.
+DCGAN_ROWS = {
+    "dcgan_alternating": {"update": "alternating"},  # one more D pass per step: its price
+    "dcgan_float32": {"precision": "float32"},  # --bfloat16: the precision auto did not pick
+    "dcgan_bfloat16": {"precision": "bfloat16"},
+    "dcgan_with_xla": {"xla": True},  # the XLA choice flipped: what it buys or costs
+    "dcgan_without_xla": {"xla": False},
+}
 DETERMINISTIC = "dcgan_deterministic"  # --tuning: with ganlib.train --deterministic
 ONE_THREAD = "dcgan_one_thread"  # --tuning: one intra-op thread
 INPUT_PIPELINE = "input_pipeline"  # --tuning: the data stream alone
@@ -50,29 +58,40 @@ def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def default_settings():
+    """(precision, xla) as `python -m ganlib.train` picks them on this machine."""
+    from ganlib.precision import resolve, xla_pays
+    from ganlib.train import default_xla
+
+    precision = resolve("auto")
+    xla = default_xla()
+    return precision, xla_pays(precision) if xla is None else xla
+
+
 def measure_variant(name, steps, warmup, batch_size, update="simultaneous",
-                    precision="float32", xla=None):
+                    precision=None, xla=None):
     """Train `name` on MNIST with `GAN.fit`; return steady-state speed and peak memory.
 
-    `xla` None: as `python -m ganlib.train` would (on, unless GANLIB_XLA=0).
+    `precision` and `xla` None: as `python -m ganlib.train` would pick them here.
     """
     import keras
 
-    from ganlib.precision import apply
+    from ganlib.precision import apply, xla_pays
 
+    precision = precision or default_settings()[0]
+    if xla is None:
+        xla = default_settings()[1] if precision == default_settings()[0] else xla_pays(precision)
     apply(precision)
     from ganlib.data import load_dataset, training_batches
     from ganlib.knobs import Knobs
     from ganlib.optimizers import OptimizerSettings, compile_gan
-    from ganlib.train import default_xla
     from ganlib.variants import build_gan, get_variant
 
     keras.utils.set_random_seed(0)
     data = load_dataset("mnist", verbose=False)
     variant = get_variant(name)
     gan = compile_gan(build_gan(variant, data.image_shape, data.num_classes, Knobs(update=update)),
-                      OptimizerSettings.for_variant(variant),
-                      xla=default_xla() if xla is None else xla)
+                      OptimizerSettings.for_variant(variant), xla=xla)
     batches = training_batches(data, batch_size, 100, gan.critic_steps, 0, 0, 10_000)
     timer = _StepTimer(warmup)
 
@@ -83,7 +102,7 @@ def measure_variant(name, steps, warmup, batch_size, update="simultaneous",
     gan.fit(batches, epochs=1, steps_per_epoch=warmup + steps, callbacks=[TimerCallback()],
             verbose=0, shuffle=False)
     # A WGAN step shows the critic `critic_steps` real batches: count every real image.
-    return timer.result(batch_size * gan.critic_steps)
+    return {**timer.result(batch_size * gan.critic_steps), "precision": precision, "xla": xla}
 
 
 def measure_baseline(steps, warmup, batch_size):
@@ -212,35 +231,51 @@ def benchmark(names, steps, warmup, batch_size, repeats=1):
     return results
 
 
+def _settings(result):
+    """'bfloat16, XLA' or 'float32': how a row was computed."""
+    if "precision" not in result:
+        return ""
+    return result["precision"] + (", XLA" if result["xla"] else "")
+
+
 def format_table(results, batch_size, steps):
     """A plain-text table of the results, with DCGAN's ratio to the baseline."""
     lines = [f"batch {batch_size}, {steps} timed steps, median of the repeats",
-             f"{'model':<20}{'images/s':>10}{'step ms':>10}{'peak MB':>10}"]
+             f"{'model':<20}{'images/s':>10}{'step ms':>10}{'peak MB':>10}  computed in"]
     for name, result in results.items():
         lines.append(f"{name:<20}{result['images_per_second']:>10.1f}"
-                     f"{result['step_ms']:>10.1f}{result['peak_memory_mb']:>10.0f}")
-    if "dcgan" in results and BASELINE in results:
-        ratio = results["dcgan"]["images_per_second"] / results[BASELINE]["images_per_second"]
-        lines.append(f"ganlib DCGAN / TF tutorial loop throughput: {ratio:.2f}x")
-    if "dcgan" in results and WITHOUT_XLA in results:
-        ratio = results["dcgan"]["images_per_second"] / results[WITHOUT_XLA]["images_per_second"]
-        lines.append(f"DCGAN with / without XLA throughput: {ratio:.2f}x")
+                     f"{result['step_ms']:>10.1f}{result['peak_memory_mb']:>10.0f}  "
+                     f"{_settings(result)}")
+
+    def ratio(name, other):
+        return results[name]["images_per_second"] / results[other]["images_per_second"]
+
+    if "dcgan" not in results:
+        return "\n".join(lines)
+    if BASELINE in results:
+        lines.append(f"ganlib DCGAN ({_settings(results['dcgan'])}, as ganlib.train runs it "
+                     f"here) / TF tutorial loop (float32): {ratio('dcgan', BASELINE):.2f}x")
+    for other in ("dcgan_with_xla", "dcgan_without_xla"):
+        if other in results:
+            with_xla, without = ((other, "dcgan") if other == "dcgan_with_xla"
+                                 else ("dcgan", other))
+            lines.append(f"DCGAN with / without XLA ({results['dcgan']['precision']}): "
+                         f"{ratio(with_xla, without):.2f}x")
     for name, what in ((DETERMINISTIC, "with / without --deterministic"),
                        (ONE_THREAD, "one thread per op / default threads")):
-        if "dcgan" in results and name in results:
-            ratio = results[name]["images_per_second"] / results["dcgan"]["images_per_second"]
-            lines.append(f"DCGAN {what}: {ratio:.2f}x")
-    if "dcgan" in results and INPUT_PIPELINE in results:
-        ratio = (results[INPUT_PIPELINE]["images_per_second"]
-                 / results["dcgan"]["images_per_second"])
-        lines.append(f"input pipeline alone / DCGAN training: {ratio:.0f}x as fast")
-    if "dcgan" in results and BFLOAT16 in results:
-        ratio = results[BFLOAT16]["images_per_second"] / results["dcgan"]["images_per_second"]
-        from ganlib.precision import native_bfloat16
+        if name in results:
+            lines.append(f"DCGAN {what}: {ratio(name, 'dcgan'):.2f}x")
+    if INPUT_PIPELINE in results:
+        lines.append(f"input pipeline alone / DCGAN training: "
+                     f"{ratio(INPUT_PIPELINE, 'dcgan'):.0f}x as fast")
+    for other in ("dcgan_float32", "dcgan_bfloat16"):
+        if other in results:
+            from ganlib.precision import native_bfloat16
 
-        lines.append(f"DCGAN bfloat16 / float32 throughput: {ratio:.2f}x (this CPU "
-                     f"{'has' if native_bfloat16() else 'lacks'} native bfloat16; "
-                     f"--precision auto picks {'bfloat16' if native_bfloat16() else 'float32'})")
+            bf16, f32 = (("dcgan", other) if other == "dcgan_float32" else (other, "dcgan"))
+            lines.append(f"DCGAN bfloat16 / float32 throughput: {ratio(bf16, f32):.2f}x (this "
+                         f"CPU {'has' if native_bfloat16() else 'lacks'} native bfloat16; "
+                         f"--precision auto picks {results['dcgan']['precision']})")
     return "\n".join(lines)
 
 
@@ -255,8 +290,9 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1, help="runs per model (median kept)")
     parser.add_argument("--bfloat16", action="store_true",
-                        help="also time the DCGAN in mixed bfloat16 (fast only where the CPU "
-                             "has avx512_bf16 or AMX; see ganlib.precision)")
+                        help="also time the DCGAN in the precision auto did not pick: "
+                             "bfloat16 is fast only where the CPU has avx512_bf16 or AMX "
+                             "(see ganlib.precision)")
     parser.add_argument("--tuning", action="store_true",
                         help="also time the DCGAN with --deterministic, with one thread per "
                              "op, and the input pipeline alone")
@@ -288,10 +324,9 @@ def main(argv=None):
         if args.worker:
             if args.worker == BASELINE:
                 measure = measure_baseline
-            elif args.worker == ALTERNATING:
-                measure = lambda *a: measure_variant("dcgan", *a, update="alternating")  # noqa: E731
-            elif args.worker == WITHOUT_XLA:
-                measure = lambda *a: measure_variant("dcgan", *a, xla=False)  # noqa: E731
+            elif args.worker in DCGAN_ROWS:
+                setting = DCGAN_ROWS[args.worker]
+                measure = lambda *a: measure_variant("dcgan", *a, **setting)  # noqa: E731
             elif args.worker == DETERMINISTIC:
                 from ganlib.train import make_deterministic
 
@@ -302,23 +337,25 @@ def main(argv=None):
                 measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
             elif args.worker == INPUT_PIPELINE:
                 measure = measure_input_pipeline
-            elif args.worker == BFLOAT16:
-                measure = lambda *a: measure_variant("dcgan", *a, precision="bfloat16")  # noqa: E731
             else:
                 measure = lambda *a: measure_variant(args.worker, *a)  # noqa: E731
             print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
             return 0
-        from ganlib.train import default_xla
         from ganlib.variants import get_variant
 
         names = [get_variant(name).name for name in args.variants.split(",")]
         if "dcgan" in names:
+            from ganlib.train import default_xla
+
+            precision, xla = default_settings()
             names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
-            names.insert(names.index("dcgan") + 1, ALTERNATING)
-            if default_xla():  # what the default's XLA compiling buys, measured beside it
-                names.insert(names.index("dcgan") + 1, WITHOUT_XLA)
+            names.insert(names.index("dcgan") + 1, "dcgan_alternating")
+            if default_xla() is None:  # XLA chosen here, not forced: what the choice buys
+                names.insert(names.index("dcgan") + 1,
+                             "dcgan_without_xla" if xla else "dcgan_with_xla")
             if args.bfloat16:
-                names.insert(names.index("dcgan") + 1, BFLOAT16)
+                names.insert(names.index("dcgan") + 1, "dcgan_float32"
+                             if precision == "bfloat16" else "dcgan_bfloat16")
             if args.tuning:
                 for name in reversed(TUNING):
                     names.insert(names.index("dcgan") + 1, name)

@@ -68,13 +68,15 @@ def epochs_for(variant_name, images, dataset_images=DATASET_IMAGES, batch_size=6
     return max(1, round(images / per_epoch))
 
 
-def train_arguments(arm, seed, images, runs_folder, limit=None):
+def train_arguments(arm, seed, images, runs_folder, limit=None, precision="float32"):
     """The `python -m ganlib.train` arguments of one arm and seed (`limit`: fewer images)."""
     variant, options = ARMS[arm]
     out = os.path.join(runs_folder, f"{arm}-seed{seed}")
     epochs = epochs_for(variant, images, limit or DATASET_IMAGES)
+    # float32 on every machine unless asked: bfloat16 (what auto picks on some CPUs) changes
+    # the numerics, and the arms must differ only in their recipe.
     return [variant, "--out", out, "--split", "all", "--seed", str(seed),
-            "--epochs", str(epochs), "--quiet", *options,
+            "--epochs", str(epochs), "--precision", precision, "--quiet", *options,
             *(["--limit", str(limit)] if limit else [])]
 
 
@@ -113,12 +115,13 @@ def _scores(generator, card):
                if key in metrics}, "judge": metrics["judge_fingerprint"]}
 
 
-def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None):
+def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None,
+            precision="float32"):
     """Train, evaluate and record one arm and seed; return the recorded line."""
     from ganlib import train
     from ganlib.sample import load_generator
 
-    arguments = train_arguments(arm, seed, images, runs_folder, limit)
+    arguments = train_arguments(arm, seed, images, runs_folder, limit, precision)
     config, _, _ = train.parse_args(arguments)
     result = train.train(config, verbose=0)
     generator, card = load_generator(os.path.join(config.out, "generator.keras"))
@@ -128,7 +131,8 @@ def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None):
             "images_seen": result.card["images_seen"], "steps": result.card["steps"],
             "wall_time_seconds": result.card["wall_time_seconds"],
             "command": "python -m ganlib.train " + " ".join(arguments),
-            "xla": config.xla,  # the numerics differ (not the recipe); recorded for the reader
+            # XLA changes the numerics (not the recipe); recorded for the reader.
+            "xla": result.card["xla"], "precision": result.card["precision"],
             **scores}
     with _locked(results_path) as file:
         file.write(json.dumps(line) + "\n")
@@ -251,6 +255,9 @@ def main(argv=None):
     parser.add_argument("--results", default=RESULTS,
                         help="JSON-lines file the results are appended to "
                              "(default report/tricks_comparison.jsonl)")
+    parser.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),
+                        help="what every run trains in (default float32, on every machine); "
+                             "record bfloat16 runs in their own --results file")
     parser.add_argument("--grids", action="store_true",
                         help="only write the missing sample grids of recorded runs")
     parser.add_argument("--rescore", action="store_true",
@@ -293,7 +300,8 @@ def main(argv=None):
             for arm in arms:
                 if (arm, seed, args.images) in done:
                     continue
-                line = run_arm(arm, seed, args.images, args.runs, args.results)
+                line = run_arm(arm, seed, args.images, args.runs, args.results,
+                               precision=args.precision)
                 print(f"[compare] {arm} seed {seed}: FCD/floor {line['fcd_over_floor']}, "
                       f"classes {line['classes_covered']}, "
                       f"{line['wall_time_seconds'] / 60:.1f} min", flush=True)

@@ -192,6 +192,7 @@ def write_card(path, gan, config, data, step, wall_time, early_stopping=None):
         "critic_steps": config.knobs.critic_steps,
         "seed": config.seed,
         "precision": gan.generator.dtype_policy.name,
+        "xla": bool(gan.jit_compile),  # chosen from the precision and the CPU unless forced
         "knobs": dataclasses.asdict(config.knobs),
         "wall_time_seconds": round(wall_time, 1),
         "machine": cpu_description(),  # wall times only compare on one kind of CPU

@@ -37,8 +37,11 @@ XLA_ENV = "GANLIB_XLA"
 
 
 def default_xla():
-    """Whether the step is XLA-compiled when --xla/--no-xla is not given: on, unless GANLIB_XLA=0."""
-    return os.environ.get(XLA_ENV, "1").strip().lower() not in ("0", "false", "no")
+    """--xla when neither --xla nor --no-xla is given: GANLIB_XLA if set, else None (auto)."""
+    value = os.environ.get(XLA_ENV, "").strip().lower()
+    if not value:
+        return None  # auto: decided from the precision and the CPU (precision.xla_pays)
+    return value not in ("0", "false", "no")
 
 # Datasets with a shipped classifier: early stopping can watch their FCD.
 CLASSIFIED_DATASETS = ("mnist", "fashion_mnist")
@@ -80,7 +83,8 @@ class TrainConfig:
     notify_command: str = None        # a shell command run at each epoch's end
     notify_timeout: float = 30.0      # ... stopped after this many seconds
     precision: str = "auto"           # float32, bfloat16, or auto (bfloat16 where native)
-    xla: bool = dataclasses.field(default_factory=default_xla)  # an XLA-compiled step
+    # An XLA-compiled step: True, False, or None for auto (where it measured faster).
+    xla: bool | None = dataclasses.field(default_factory=default_xla)
     knobs: Knobs = dataclasses.field(default_factory=Knobs)
 
     def resolved(self):
@@ -252,6 +256,7 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     from ganlib import precision as precisions
 
     precisions.apply(precision)
+    xla = _xla(config, paths["config"], precision)
     data = load_dataset(config.dataset, config.split, config.classes, config.limit,
                         config.data_dir, image_size=config.image_size, channels=config.channels,
                         background=config.background or "white")
@@ -261,7 +266,7 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     with strategy.scope():
         gan = compile_gan(build_gan(variant, data.image_shape, data.num_classes, config.knobs,
                                     seed=config.seed), config.optimizer_settings(),
-                          xla=config.xla and not config.distribute)
+                          xla=xla)
     if config.distribute == "multiworker":
         distribute.adapt_for_multiworker(gan)
 
@@ -278,7 +283,8 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
         truncate_history(paths["history"], 0)
     if config.distribute == "multiworker":
         distribute.check_same_step(strategy, state["step"])
-    write_json(paths["config"], {**config_record(config), "precision_used": precision})
+    write_json(paths["config"], {**config_record(config), "precision_used": precision,
+                                 "xla_used": xla})
 
     guard = cb.NonFiniteLossGuard()
     early_stopping = _early_stopping(config, data, gan, paths, state)
@@ -351,21 +357,42 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     return TrainResult(gan, config.out, cb.read_history(paths["history"]), card)
 
 
-def _precision(config, config_path):
-    """The precision to train in: a resumed run keeps its own; else --precision, resolved."""
+def _previous_choice(config_path, key, choices):
+    """What an earlier part of this run chose for `key` (one of `choices`), else None."""
     import json
 
+    if not os.path.isfile(config_path):
+        return None
+    try:
+        with open(config_path) as file:
+            used = json.load(file).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return used if used in choices else None
+
+
+def _precision(config, config_path):
+    """The precision to train in: a resumed run keeps its own; else --precision, resolved."""
     from ganlib.precision import resolve
 
-    if config.precision == "auto" and os.path.isfile(config_path):
-        try:
-            with open(config_path) as file:
-                used = json.load(file).get("precision_used")
-        except (OSError, ValueError, AttributeError):
-            used = None
-        if used in ("float32", "bfloat16"):
+    if config.precision == "auto":
+        used = _previous_choice(config_path, "precision_used", ("float32", "bfloat16"))
+        if used:
             return used
     return resolve(config.precision)
+
+
+def _xla(config, config_path, precision):
+    """Whether to XLA-compile the step: --xla/--no-xla if given; else a resumed run keeps
+    its own choice (the numerics differ), and a new one uses XLA only where it pays."""
+    from ganlib.precision import xla_pays
+
+    if config.distribute:
+        return False  # a distributed step is never compiled with XLA
+    if config.xla is not None:
+        return config.xla
+    used = _previous_choice(config_path, "xla_used", (True, False))
+    return xla_pays(precision) if used is None else used
 
 
 def make_deterministic():
@@ -443,7 +470,8 @@ def _finish_run(gan, config, data, paths, checkpoint, early_stopping, average=Tr
                       checkpoint.saved_wall_time,
                       early_stopping.checkpoint_state() if early_stopping else None)
     print(f"[ganlib] trained {config.variant} for {card['epochs']} epochs "
-          f"({card['images_seen']:,} images) in {card['wall_time_seconds']:.0f} s; "
+          f"({card['images_seen']:,} images) in {card['wall_time_seconds']:.0f} s "
+          f"({card['precision']}{', XLA' if card['xla'] else ''}); "
           f"generator saved to {paths['generator']}")
     return card
 
@@ -505,8 +533,8 @@ def parse_args(argv=None):
                              "only where the CPU computes it natively (default auto)")
     parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
                         help="compile the training step with XLA, which fuses its many small "
-                             "ops: about 1.2x faster for the 28 px DCGAN on a 2-core CPU "
-                             "(default on; always off under --distribute)")
+                             "ops (default: only where it measured faster, float32 on a CPU "
+                             "without AVX-512; always off under --distribute)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     optimizer_group = parser.add_argument_group("optimizers (defaults: the variant's)")
     optimizer_group.add_argument("--optimizer", help=" or ".join(OPTIMIZERS))

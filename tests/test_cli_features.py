@@ -326,16 +326,21 @@ def test_latent_walk_video(tmp_path):
         assert code == 2 and phrase in err, err
 
 
-def test_xla_is_on_by_default_off_on_request_and_reaches_the_compiled_step(monkeypatch):
+def test_xla_is_auto_by_default_forced_on_request_and_reaches_the_compiled_step(monkeypatch):
     from ganlib import train
     from ganlib.knobs import Knobs
     from ganlib.optimizers import OptimizerSettings, compile_gan
+    from ganlib.precision import xla_pays
     from ganlib.variants import build_gan, get_variant
 
     monkeypatch.delenv(train.XLA_ENV, raising=False)  # the suite sets GANLIB_XLA=0
-    assert train.parse_args(["dcgan"])[0].xla is True
-    assert train.TrainConfig("dcgan", "x").xla is True
+    assert train.parse_args(["dcgan"])[0].xla is None  # auto: from precision and CPU
+    assert train.TrainConfig("dcgan", "x").xla is None
     assert train.parse_args(["dcgan", "--no-xla"])[0].xla is False
+    # Where each choice measured faster (ganlib.precision's table).
+    assert xla_pays("float32", {"avx2", "fma"}) is True
+    assert xla_pays("float32", {"avx2", "avx512f"}) is False
+    assert xla_pays("bfloat16", {"avx512f", "avx512_bf16", "amx_bf16"}) is False
     monkeypatch.setenv(train.XLA_ENV, "0")
     assert train.parse_args(["dcgan"])[0].xla is False
     assert train.parse_args(["dcgan", "--xla"])[0].xla is True

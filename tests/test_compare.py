@@ -19,6 +19,10 @@ def test_every_arm_is_a_valid_training_command():
         images = resolved.epochs * (5000 // resolved.images_per_step) * resolved.images_per_step
         assert abs(images - 50_000) <= 2_500, arm
         assert resolved.seed == 1 and resolved.split == "all"
+        # float32 on every machine (auto would pick bfloat16 on some), unless asked.
+        assert resolved.precision == "float32"
+    asked = compare.train_arguments("baseline", 1, 50_000, "runs/x", precision="bfloat16")
+    assert parse_args(asked)[0].precision == "bfloat16"
 
 
 def test_the_report_summarises_the_recorded_runs(tmp_path):
@@ -58,7 +62,7 @@ def test_sigterm_ends_the_comparison_with_143_and_records_no_unfinished_run(tmp_
 
     from ganlib import train
 
-    def run_interrupted_by_sigterm(arm, seed, images, runs_folder, results_path):
+    def run_interrupted_by_sigterm(arm, seed, images, runs_folder, results_path, precision):
         os.kill(os.getpid(), signal.SIGTERM)  # as a scheduler would, mid-run
         assert train.STOP_REQUESTED.is_set()  # the handler asked training to stop ...
         raise train.TrainingStopped(42)       # ... which it does after its step

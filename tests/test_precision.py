@@ -35,5 +35,20 @@ def test_a_bfloat16_run_trains_records_its_precision_and_resumes_in_it(tmp_path)
         assert config["precision_used"] == "bfloat16"
         card = json.loads((tmp_path / "run" / "generator.json").read_text())
         assert card["precision"] == "mixed_bfloat16" and card["steps"] == 4
+        assert card["xla"] is False and config["xla_used"] is False  # the suite's GANLIB_XLA=0
     finally:
         precision.apply("float32")  # later tests in this process build float32 networks
+
+
+def test_a_resumed_run_keeps_its_xla_choice_unless_told(tmp_path, monkeypatch):
+    """XLA changes the numerics: under auto a resumed run keeps what it started with."""
+    monkeypatch.delenv(train.XLA_ENV)  # the suite forces XLA off; look at the choice itself
+    config_path = tmp_path / "config.json"
+    auto = train.TrainConfig("dcgan", str(tmp_path))
+    assert train._xla(auto, str(config_path), "bfloat16") is False  # new run: where it pays
+    config_path.write_text(json.dumps({"xla_used": True}))
+    assert train._xla(auto, str(config_path), "bfloat16") is True  # resumed: its own
+    forced = train.TrainConfig("dcgan", str(tmp_path), xla=False)
+    assert train._xla(forced, str(config_path), "bfloat16") is False  # --no-xla wins
+    distributed = train.TrainConfig("dcgan", str(tmp_path), distribute="mirrored")
+    assert train._xla(distributed, str(config_path), "float32") is False
