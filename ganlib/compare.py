@@ -132,7 +132,8 @@ def run_arm(arm, seed, images, runs_folder, results_path=RESULTS, limit=None,
             "wall_time_seconds": result.card["wall_time_seconds"],
             "command": "python -m ganlib.train " + " ".join(arguments),
             # XLA changes the numerics (not the recipe); recorded for the reader.
-            "xla": result.card["xla"], "precision": result.card["precision"],
+            # (named dtype_policy: "precision" is the judge's precision-and-recall measure)
+            "xla": result.card["xla"], "dtype_policy": result.card["precision"],
             **scores}
     with _locked(results_path) as file:
         file.write(json.dumps(line) + "\n")

@@ -341,7 +341,7 @@ def keep_as_before(report_folder=None, models_folder=None):
 
 
 def render_markdown(cards, histories, checks, models_link="../trained_models",
-                    comparison=None, before_after=None):
+                    comparison=None, before_after=None, precisions=None):
     """The whole report/README.md; `models_link` leads from it to the shipped models."""
     classifier_lines = []
     for dataset in sorted({card["dataset"] for card in cards}):
@@ -408,6 +408,7 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
         "",
         *(["## Stabilisation tricks: a controlled comparison", "", comparison, ""]
           if comparison else []),
+        *(["## bfloat16 against float32", "", precisions, ""] if precisions else []),
         "## All variants side by side",
         "",
         "![one row per shipped generator, same latent seed](figures/side_by_side.png)",
@@ -487,6 +488,54 @@ def comparison_section(path):
     return "\n".join(rows)
 
 
+def precision_section(bfloat16_path, float32_path):
+    """bfloat16 against float32 at equal images and seeds (both from ganlib.compare), or None."""
+    from ganlib.compare import clearly_better, recorded, summary
+
+    bfloat16_lines = recorded(bfloat16_path)
+    if not bfloat16_lines:
+        return None
+    rows = ["The same arms and seeds trained for the same images in float32 (the "
+            "comparison above) and in mixed bfloat16 (`python -m ganlib.compare --precision "
+            f"bfloat16 --results report/{BFLOAT16_FOLDER}/{COMPARISON_FILE} --runs "
+            "runs/compare-bf16`), scored by the same judge (FCD / floor, lower is better). "
+            "Speed is the bench's: see the README.", "",
+            "| arm | seed | float32 | bfloat16 |", "|---|---|---|---|"]
+    verdicts = []
+    for arm in sorted({line["arm"] for line in bfloat16_lines}):
+        budget = max(line["budget_images"] for line in bfloat16_lines if line["arm"] == arm)
+        by_precision = {
+            "bfloat16": [line for line in bfloat16_lines
+                         if line["arm"] == arm and line["budget_images"] == budget],
+            "float32": [line for line in recorded(float32_path)
+                        if line["arm"] == arm and line["budget_images"] == budget]}
+        seeds = sorted({line["seed"] for lines in by_precision.values() for line in lines})
+        for seed in seeds:
+            cells = [next((f"{line['fcd_over_floor']:.2f}" for line in lines
+                           if line["seed"] == seed), "-")
+                     for lines in (by_precision["float32"], by_precision["bfloat16"])]
+            rows.append(f"| {arm} | {seed} | " + " | ".join(cells) + " |")
+        numbers = {name: summary(lines).get(arm) for name, lines in by_precision.items()}
+        if all(numbers.values()):
+            mean = [f"{numbers[name]['fcd_over_floor'][0]:.2f} +- "
+                    f"{numbers[name]['fcd_over_floor'][1]:.2f}"
+                    for name in ("float32", "bfloat16")]
+            rows.append(f"| {arm} | mean +- std | " + " | ".join(mean) + " |")
+            if clearly_better(numbers["float32"], numbers["bfloat16"]):
+                verdicts.append(f"`{arm}`: float32 beats bfloat16 by more than both spreads")
+            elif clearly_better(numbers["bfloat16"], numbers["float32"]):
+                verdicts.append(f"`{arm}`: bfloat16 beats float32 by more than both spreads")
+            elif min(numbers["float32"]["seeds"], numbers["bfloat16"]["seeds"]) >= 2:
+                verdicts.append(f"`{arm}`: no difference larger than the spread between seeds")
+    if verdicts:
+        rows += ["", "**What the numbers support:** " + "; ".join(verdicts) + "."]
+    if any("dtype_policy" not in line for line in recorded(float32_path)):
+        rows += ["", "Comparison lines recorded before it pinned float32 do not name their "
+                 "precision: they trained under `--precision auto`, float32 unless the CPU "
+                 "had native bfloat16."]
+    return "\n".join(rows)
+
+
 def _classifier_accuracy(dataset):
     from ganlib.sample import TRAINED_MODELS
 
@@ -499,6 +548,7 @@ def _classifier_accuracy(dataset):
 
 REPORT_TITLE = "# Report: how the GAN variants compare"
 COMPARISON_FILE = "tricks_comparison.jsonl"  # written by `python -m ganlib.compare`
+BFLOAT16_FOLDER = "bfloat16"  # the same comparison trained in bfloat16: results and grids
 BEFORE_FILE = "shipped_before.json"  # written by `python -m ganlib.report --keep-as-before`
 # Only these names are ever written (or replaced) inside a report folder.
 GENERATED_FIGURE_SUFFIX = "_losses.png"
@@ -522,7 +572,7 @@ def check_report_folder(out):
     # The comparison's results and grids (ganlib.compare) and the notebooks' measured
     # short runs (ganlib.modes) live beside the report and are read by it.
     own = {"README.md", "figures", COMPARISON_FILE, "comparison_grids", "notebook_modes.json",
-           BEFORE_FILE}
+           BEFORE_FILE, BFLOAT16_FOLDER}
     if foreign_readme or set(names) - own:
         raise GanlibError(f"--out {out} is not a report folder (it holds other files); "
                           "choose an empty or new folder, or an earlier report's folder")
@@ -567,13 +617,15 @@ def build_report(out="report", models_folder=None):
     from ganlib.compare import RESULTS
 
     comparison = comparison_section(RESULTS)  # the repository's measured comparison
+    precisions = precision_section(
+        os.path.join(os.path.dirname(RESULTS), BFLOAT16_FOLDER, COMPARISON_FILE), RESULTS)
     from ganlib.compare import REPORT
 
     from ganlib.files import read_json
 
     before = read_json(os.path.join(REPORT, BEFORE_FILE))  # the repository's, as above
     text = render_markdown(cards, histories, quality_bars(cards), models_link, comparison,
-                           before_after_section(before, cards))
+                           before_after_section(before, cards), precisions)
     readme = os.path.join(out, "README.md")
     atomic_write(readme, lambda temp: _write_text(temp, text), suffix=".md")
     # Loss curves of models no longer shipped are stale report output: remove only those.

@@ -169,3 +169,25 @@ def test_the_improved_recipe_is_a_valid_command_for_every_family():
         assert knobs.ema == 0.999, name
         # A gradient penalty treats samples one by one: no layer that compares them.
         assert knobs.minibatch_discrimination == (not variant.gradient_penalty), name
+
+
+def test_the_report_sets_bfloat16_runs_beside_float32_ones(tmp_path):
+    from ganlib.report import precision_section
+
+    def write(path, values, **extra):
+        path.write_text("".join(json.dumps(dict(arm="ema", seed=seed, budget_images=50_000,
+                                                images_seen=49_920, fcd_over_floor=value,
+                                                **extra)) + "\n"
+                                for seed, value in enumerate(values)))
+
+    float32, bfloat16 = tmp_path / "f32.jsonl", tmp_path / "bf16.jsonl"
+    write(float32, [5.0, 5.2, 5.1], dtype_policy="float32")
+    write(bfloat16, [5.1, 5.0], dtype_policy="mixed_bfloat16")
+    text = precision_section(bfloat16, float32)
+    assert "| ema | 2 | 5.10 | - |" in text and "| ema | 0 | 5.00 | 5.10 |" in text
+    assert "| ema | mean +- std | 5.10 +- 0.08 | 5.05 +- 0.05 |" in text
+    assert "`ema`: no difference larger than the spread between seeds" in text
+    write(bfloat16, [9.0, 9.5])
+    assert "`ema`: float32 beats bfloat16 by more than both spreads" in \
+        precision_section(bfloat16, float32)
+    assert precision_section(tmp_path / "none.jsonl", float32) is None
