@@ -30,6 +30,7 @@ import argparse
 import os
 import sys
 import time
+import weakref
 
 import numpy as np
 
@@ -206,6 +207,11 @@ def load_classifier(dataset, path=None):
                           f"`python -m ganlib.classifier {dataset}`") from None
 
 
+# classifier -> its two-output twin. Built once per classifier: a new model per call would
+# trace a new predict function each time (seconds, at every early-stopping evaluation).
+_FEATURE_MODELS = weakref.WeakKeyDictionary()
+
+
 def features_and_probabilities(classifier, images):
     """(penultimate features, class probabilities) for uint8 or [-1, 1] images."""
     import keras
@@ -215,8 +221,11 @@ def features_and_probabilities(classifier, images):
         images = to_unit_range(images)
     if images.ndim == 3:
         images = images[..., None]
-    both = keras.Model(classifier.inputs, [classifier.get_layer(FEATURES_LAYER).output,
-                                           classifier.outputs[0]])
+    both = _FEATURE_MODELS.get(classifier)
+    if both is None:
+        both = keras.Model(classifier.inputs, [classifier.get_layer(FEATURES_LAYER).output,
+                                               classifier.outputs[0]])
+        _FEATURE_MODELS[classifier] = both
     features, probabilities = both.predict(images, batch_size=500, verbose=0)
     return features, probabilities
 
