@@ -12,14 +12,21 @@ report's table) trained every trick on the same 100,000 real images from several
 - DiffAugment, spectral normalisation and the two time-scale rates did not help at this
   budget (see the report for the numbers and their spread).
 
-The WGAN-GP keeps its own recipe plus the EMA: its gradient penalty treats each sample on
-its own, which a layer comparing the samples of a batch would break.
+Two families take the EMA alone:
+- the WGAN-GP: its gradient penalty treats each sample on its own, which a layer comparing
+  the samples of a batch would break;
+- the MLP families (vanilla, cgan): with minibatch discrimination their discriminator wins
+  at once and for good. Trained for 12 epochs from seed 0, the vanilla GAN's D loss fell
+  to 0.00 by epoch 5 and G's loss climbed past 9, against 0.5-0.6 and about 2 without it
+  (the same in float32 and bfloat16), and a 400-epoch run never drew digits. The MLP's
+  D sees flat pixels, and early G batches whose samples are all alike are trivial to
+  reject once D can compare them.
 """
 
-# For the BCE families (vanilla, cgan, dcgan, cdcgan, adgan).
+# For the convolutional BCE families (dcgan, cdcgan, adgan).
 IMPROVED_OPTIONS = ("--minibatch-discrimination", "--ema", "0.999")
-# For the Wasserstein families with a gradient penalty.
-WASSERSTEIN_GP_OPTIONS = ("--ema", "0.999")
+# For the MLP families and the Wasserstein families with a gradient penalty.
+EMA_ONLY_OPTIONS = ("--ema", "0.999")
 
 
 def improved_options(variant_name):
@@ -27,4 +34,6 @@ def improved_options(variant_name):
     from ganlib.variants import get_variant
 
     variant = get_variant(variant_name)
-    return WASSERSTEIN_GP_OPTIONS if variant.gradient_penalty else IMPROVED_OPTIONS
+    if variant.gradient_penalty or not variant.convolutional:
+        return EMA_ONLY_OPTIONS
+    return IMPROVED_OPTIONS

@@ -19,6 +19,24 @@ def test_auto_picks_bfloat16_only_with_native_support(tmp_path, monkeypatch):
     assert precision.cpu_flags(str(tmp_path / "missing")) == set()
 
 
+def test_every_family_trains_a_step_in_bfloat16(tmp_path):
+    """Mixed precision reaches every layer: AD-GAN's scheduled dropout, minibatch
+    discrimination, the Wasserstein critic's penalty."""
+    try:
+        for variant, options in (("adgan", ["--minibatch-discrimination"]),
+                                 ("vanilla", ["--minibatch-discrimination", "--ema", "0.9"]),
+                                 ("wgan_gp", [])):
+            out = tmp_path / variant
+            assert train.main([variant, "--out", str(out), "--limit", "160", "--batch-size",
+                               "32", "--epochs", "1", "--latent-dim", "8", "--quiet",
+                               "--precision", "bfloat16", *options]) == 0, variant
+            history = [json.loads(line) for line in
+                       (out / "history.jsonl").read_text().splitlines()]
+            assert all(np.isfinite(record["d_loss"]) for record in history), variant
+    finally:
+        precision.apply("float32")
+
+
 def test_a_bfloat16_run_trains_records_its_precision_and_resumes_in_it(tmp_path):
     base = ["dcgan", "--out", str(tmp_path / "run"), "--limit", "64", "--batch-size", "32",
             "--g-filters", "0.25", "--d-filters", "0.25", "--latent-dim", "8", "--quiet"]

@@ -38,10 +38,13 @@ class ScheduledDropout(keras.layers.Layer):
     def call(self, inputs, training=False):
         if not training:
             return inputs
-        keep_probability = 1.0 - self.rate
+        # The draw and the comparison in float32 even under mixed bfloat16 (where Keras
+        # hands `call` the rate in bfloat16): the same units drop in either precision.
+        keep_probability = 1.0 - ops.cast(self.rate, "float32")
         keep = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator) < keep_probability
         # Inverted dropout: scale kept units so the expected activation is unchanged.
-        return ops.where(keep, inputs / keep_probability, ops.zeros_like(inputs))
+        return ops.where(keep, inputs / ops.cast(keep_probability, inputs.dtype),
+                         ops.zeros_like(inputs))
 
     def compute_output_shape(self, input_shape):
         return input_shape
