@@ -19,9 +19,8 @@ Two families take the EMA alone:
   at once and for good. Trained for 12 epochs from seed 0, the vanilla GAN's D loss fell
   to 0.00 by epoch 5 and G's loss climbed past 9, against 0.5-0.6 and about 2 without it
   (the same in float32 and bfloat16); a run meant for 400 epochs drew only noise until
-  early stopping ended it at epoch 82. The MLP's
-  D sees flat pixels, and early G batches whose samples are all alike are trivial to
-  reject once D can compare them.
+  early stopping ended it at epoch 82. A likely reason: the MLP's early samples are all
+  alike, which a D that compares them rejects before G has learned anything.
 """
 
 # For the convolutional BCE families (dcgan, cdcgan, adgan).
