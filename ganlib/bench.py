@@ -301,9 +301,9 @@ def main(argv=None):
     quality.add_argument("--quality", action="store_true",
                          help="instead of speed: images and seconds until FCD / floor falls to "
                               "--threshold, ganlib's recipe against the TF tutorial's")
-    quality.add_argument("--threshold", type=float, default=3.0, help="the bar (default 3)")
-    quality.add_argument("--max-images", type=int, default=300_000,
-                         help="give up after this many images per recipe (default 300,000)")
+    quality.add_argument("--threshold", type=float, default=8.0, help="the bar (default 8)")
+    quality.add_argument("--max-images", type=int, default=400_000,
+                         help="give up after this many images per recipe (default 400,000)")
     quality.add_argument("--every", type=int, default=2, help="epochs between evaluations")
     quality.add_argument("--limit", type=int, help="train on this many images (a quick try)")
     quality.add_argument("--runs", default=os.path.join("runs", "quality"),

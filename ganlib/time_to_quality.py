@@ -1,7 +1,7 @@
 """Time to quality: how many images (and seconds) until samples reach a fixed FCD bar.
 
-    python -m ganlib.bench --quality                       # both recipes, bar 3x the floor
-    python -m ganlib.bench --quality --threshold 5 --max-images 200000
+    python -m ganlib.bench --quality                       # both recipes, bar 8x the floor
+    python -m ganlib.bench --quality --threshold 5 --max-images 600000
 
 Images per second says how fast a step is, not how fast a recipe learns. This trains the
 MNIST DCGAN with ganlib's improved recipe (`ganlib.recipes`: minibatch discrimination and
@@ -55,7 +55,7 @@ def race(recipe, threshold, max_images, every, runs_folder, limit=None, seed=0):
                     "seconds_to_bar": point["seconds"] if reached else None}
 
 
-def run(threshold=3.0, max_images=300_000, every=2, runs_folder=os.path.join("runs", "quality"),
+def run(threshold=8.0, max_images=400_000, every=2, runs_folder=os.path.join("runs", "quality"),
         limit=None):
     """Race every recipe; a dict of results by recipe."""
     if not threshold > 0:
