@@ -115,3 +115,9 @@ def precision_recall(real_features, fake_features, k=3):
     precision = np.mean(np.any(distances <= real_radii[None, :], axis=1))
     recall = np.mean(np.any(distances.T <= fake_radii[None, :], axis=1))
     return float(precision), float(recall)
+
+
+def probability_real(logits):
+    """A BCE discriminator's logits as probabilities 'real' (the sigmoid), without the
+    overflow 1 / (1 + exp(-x)) hits for the large logits of a confident D."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))

@@ -351,7 +351,9 @@ def discriminator_scores(discriminator, images, labels, card):
     inputs = images if labels is None else [images, labels]
     logits = np.asarray(discriminator(inputs, training=False)).reshape(-1)
     if card.get("knobs", {}).get("loss", "bce") == "bce":
-        return 1 / (1 + np.exp(-logits)), "P(real)"
+        from ganlib.metrics import probability_real
+
+        return probability_real(logits), "P(real)"
     return logits, "critic score (higher = more real)"
 
 

@@ -182,7 +182,9 @@ def plot_discriminator_field(run, resolution=100):
 
     axis_values = np.linspace(-1.1, 1.1, resolution, dtype=np.float32)
     grid = np.stack(np.meshgrid(axis_values, axis_values), axis=-1).reshape(-1, 2)
-    scores = 1 / (1 + np.exp(-np.asarray(run.gan.discriminate(grid))))
+    from ganlib.metrics import probability_real
+
+    scores = probability_real(run.gan.discriminate(grid))
     figure, axis = plt.subplots(figsize=(5, 4.3))
     image = axis.imshow(scores.reshape(resolution, resolution), origin="lower",
                         extent=(-1.1, 1.1, -1.1, 1.1), cmap="RdBu", vmin=0, vmax=1)

@@ -211,6 +211,7 @@ def plot_critic_estimate(history):
 def discriminator_scores(gan, data, count=1000, seed=0):
     """D's probabilities 'real' for `count` real images and `count` generated ones."""
     from ganlib.data import to_unit_range
+    from ganlib.metrics import probability_real
 
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(data), min(count, len(data)), replace=False)
@@ -220,7 +221,7 @@ def discriminator_scores(gan, data, count=1000, seed=0):
     fake = np.asarray(gan.generate(noise, labels, training=False))
     real_logits = np.asarray(gan.discriminate(real, labels, training=False))
     fake_logits = np.asarray(gan.discriminate(fake, labels, training=False))
-    return 1 / (1 + np.exp(-real_logits[:, 0])), 1 / (1 + np.exp(-fake_logits[:, 0]))
+    return probability_real(real_logits[:, 0]), probability_real(fake_logits[:, 0])
 
 
 def plot_discriminator_scores(gan, data, count=1000):

@@ -199,3 +199,16 @@ def test_precision_and_recall_separate_realism_from_coverage():
     # Off the data: samples far away are neither realistic nor covering.
     precision, recall = precision_recall(real, same + 8.0)
     assert precision < 0.05 and recall < 0.05
+
+
+def test_probability_real_is_the_sigmoid_without_overflow():
+    import warnings
+
+    import numpy as np
+
+    from ganlib.metrics import probability_real
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 1 / (1 + exp(-x)) warned here for x = -1000
+        values = probability_real(np.array([-1000.0, -2.0, 0.0, 2.0, 1000.0]))
+    assert np.allclose(values, [0.0, 1 / (1 + np.exp(2.0)), 0.5, 1 / (1 + np.exp(-2.0)), 1.0])
