@@ -78,9 +78,10 @@ def measure_variant(name, steps, warmup, batch_size, update="simultaneous",
 
     from ganlib.precision import apply, xla_pays
 
-    precision = precision or default_settings()[0]
-    if xla is None:
-        xla = default_settings()[1] if precision == default_settings()[0] else xla_pays(precision)
+    chosen_precision, chosen_xla = default_settings()
+    precision = precision or chosen_precision
+    if xla is None:  # the other precision gets the XLA choice train would make for it
+        xla = chosen_xla if precision == chosen_precision else xla_pays(precision)
     apply(precision)
     from ganlib.data import load_dataset, training_batches
     from ganlib.knobs import Knobs

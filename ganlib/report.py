@@ -495,6 +495,7 @@ def precision_section(bfloat16_path, float32_path):
     bfloat16_lines = recorded(bfloat16_path)
     if not bfloat16_lines:
         return None
+    float32_lines = recorded(float32_path)
     rows = ["The same arms and seeds trained for the same images in float32 (the "
             "comparison above) and in mixed bfloat16 (`python -m ganlib.compare --precision "
             f"bfloat16 --results report/{BFLOAT16_FOLDER}/{COMPARISON_FILE} --runs "
@@ -507,7 +508,7 @@ def precision_section(bfloat16_path, float32_path):
         by_precision = {
             "bfloat16": [line for line in bfloat16_lines
                          if line["arm"] == arm and line["budget_images"] == budget],
-            "float32": [line for line in recorded(float32_path)
+            "float32": [line for line in float32_lines
                         if line["arm"] == arm and line["budget_images"] == budget]}
         seeds = sorted({line["seed"] for lines in by_precision.values() for line in lines})
         for seed in seeds:
@@ -529,7 +530,7 @@ def precision_section(bfloat16_path, float32_path):
                 verdicts.append(f"`{arm}`: no difference larger than the spread between seeds")
     if verdicts:
         rows += ["", "**What the numbers support:** " + "; ".join(verdicts) + "."]
-    if any("dtype_policy" not in line for line in recorded(float32_path)):
+    if any("dtype_policy" not in line for line in float32_lines):
         rows += ["", "Comparison lines recorded before it pinned float32 do not name their "
                  "precision: they trained under `--precision auto`, float32 unless the CPU "
                  "had native bfloat16."]

@@ -359,15 +359,9 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
 
 def _previous_choice(config_path, key, choices):
     """What an earlier part of this run chose for `key` (one of `choices`), else None."""
-    import json
+    from ganlib.files import read_json
 
-    if not os.path.isfile(config_path):
-        return None
-    try:
-        with open(config_path) as file:
-            used = json.load(file).get(key)
-    except (OSError, ValueError, AttributeError):
-        return None
+    used = (read_json(config_path) or {}).get(key)
     return used if used in choices else None
 
 

@@ -49,6 +49,11 @@ def test_bad_arguments_are_refused(tmp_path):
                               (["--seeds", "one"], "--seeds"), (["--images", "0"], "--images")):
         assert_clean_error(run_module("ganlib.compare", *arguments, "--results", results),
                            phrase)
+    # A precision it does not know: argparse's one line (after the usage), exit 2.
+    result = run_module("ganlib.compare", "--precision", "float16", "--results", results)
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(errors) == 1 and "--precision" in errors[0], result.stderr
     assert not results.exists()
 
 
