@@ -421,15 +421,14 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
 
 
 def _xla_note(lines):
-    """Which seeds trained with an XLA-compiled step (same recipe, other rounding)."""
-    by_xla = {bool(line.get("xla", False)) for line in lines}
-    if len(by_xla) < 2:
+    """Which runs trained with an XLA-compiled step (same recipe, other rounding)."""
+    compiled = [f"{line['arm']} seed {line['seed']}" for line in lines if line.get("xla")]
+    if not compiled or len(compiled) == len(lines):
         return ""
-    plain = sorted({line["seed"] for line in lines if not line.get("xla", False)})
-    return (f" Seed{'s' if len(plain) > 1 else ''} {', '.join(map(str, plain))} trained "
-            "before XLA compiling became the default, the others with it: the same recipe "
-            "and seeds, only the floating-point rounding differs, and every arm of a seed "
-            "was trained alike.")
+    return (f" {len(compiled)} run{'s' if len(compiled) > 1 else ''} ({', '.join(compiled)}) "
+            "trained with an XLA-compiled step, where XLA is the default (float32 on a CPU "
+            "without AVX-512), the others without: the same recipe and seeds, only the "
+            "floating-point rounding differs.")
 
 
 def _judge_note(lines):
