@@ -12,7 +12,7 @@ size. Absolute speed differs several-fold between CPUs, so compare DCGAN to the 
 *ratio* measured in the same run, not images/s measured on different machines.
 
 The `dcgan` row is the DCGAN as `python -m ganlib.train` runs it on this machine: in the
-precision `--precision auto` picks (bfloat16 where the CPU computes it natively) and with
+precision `--precision auto` picks (bfloat16 where it measured faster) and with
 XLA where it pays (see `ganlib.precision`). Beside it, `dcgan_with_xla` or
 `dcgan_without_xla` flips that XLA choice, and `dcgan_alternating` adds `--update
 alternating` (one more discriminator pass per step). `--bfloat16` adds the DCGAN in the
@@ -275,7 +275,7 @@ def format_table(results, batch_size, steps):
 
             bf16, f32 = (("dcgan", other) if other == "dcgan_float32" else (other, "dcgan"))
             lines.append(f"DCGAN bfloat16 / float32 throughput: {ratio(bf16, f32):.2f}x (this "
-                         f"CPU {'has' if native_bfloat16() else 'lacks'} native bfloat16; "
+                         f"CPU {'has' if native_bfloat16() else 'lacks'} bfloat16 instructions; "
                          f"--precision auto picks {results['dcgan']['precision']})")
     return "\n".join(lines)
 
@@ -292,7 +292,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=1, help="runs per model (median kept)")
     parser.add_argument("--bfloat16", action="store_true",
                         help="also time the DCGAN in the precision auto did not pick: "
-                             "bfloat16 is fast only where the CPU has avx512_bf16 or AMX "
+                             "bfloat16 is fast only with AMX, or avx512_bf16 on AMD "
                              "(see ganlib.precision)")
     parser.add_argument("--tuning", action="store_true",
                         help="also time the DCGAN with --deterministic, with one thread per "

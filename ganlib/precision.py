@@ -2,11 +2,18 @@
 
 bfloat16 keeps float32's range with fewer mantissa bits, and Keras's `mixed_bfloat16`
 policy computes the layers in it while the weights stay float32. It only pays where the
-hardware multiplies bfloat16 itself: the same DCGAN step ran about 1.4x faster in it on an
-AMD EPYC with `avx512_bf16`, but about 10x *slower* on one with AVX2 only, where every
-bfloat16 operation is emulated. So `--precision auto` (the default) reads the CPU's
-flags and picks bfloat16 only where it is native (AVX512-BF16 or AMX). A resumed run
-keeps the precision it started with, whatever machine it resumes on.
+hardware multiplies bfloat16 fast, and the CPU's flags alone do not say where that is:
+
+- an AMD EPYC with AVX2 only emulates every bfloat16 operation: about 10x *slower*;
+- an AMD EPYC (Zen 4) with `avx512_bf16`: the DCGAN step about 1.4x *faster*;
+- an Intel Xeon with AMX (`amx_bf16`): 1.66x *faster*;
+- an Intel Xeon that shows `avx512_bf16` but no AMX (a virtual machine that hides the AMX
+  tiles): 0.61x, *slower*, because TensorFlow's oneDNN kernels do the bfloat16
+  convolutions well on AMX, not with the AVX-512 instructions alone.
+
+So `--precision auto` (the default) picks bfloat16 only where it measured faster: AMX, or
+`avx512_bf16` on an AMD CPU. A resumed run keeps the precision it started with, whatever
+machine it resumes on.
 
 The discriminator's output and the generator's image stay float32 (`nets.py` gives those
 layers `dtype="float32"`), so the losses are computed at full precision either way.
@@ -21,6 +28,7 @@ Measured with `python -m ganlib.bench --variants dcgan --bfloat16`, images/s of 
 |---|---|---|---|---|
 | AMD EPYC, AVX2 only | 240 | 205 | (emulated: 10x slower) | |
 | Intel Xeon, AVX-512 and AMX | 492 | 628 | 519 | 1,042 |
+| Intel Xeon, AVX-512 and `avx512_bf16`, no AMX | | 548 | 425 | 332 |
 """
 
 import os
@@ -62,19 +70,38 @@ def cpu_description(path="/proc/cpuinfo"):
     return f"{name}, {os.cpu_count()} cores, {vectors}"
 
 
+def cpu_vendor(path="/proc/cpuinfo"):
+    """e.g. 'AuthenticAMD' or 'GenuineIntel' (empty where unknown)."""
+    try:
+        with open(path) as file:
+            for line in file:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 def native_bfloat16(flags=None):
-    """True when the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX)."""
+    """True when the CPU has bfloat16 instructions (AVX512-BF16 or AMX)."""
     flags = cpu_flags() if flags is None else flags
     return any(flag in flags for flag in NATIVE_BF16_FLAGS)
 
 
-def resolve(precision, flags=None):
-    """'auto' -> 'bfloat16' where native, else 'float32'; the others stay as they are."""
+def bfloat16_pays(flags=None, vendor=None):
+    """True where bfloat16 measured faster than float32: AMX, or AVX512-BF16 on AMD."""
+    flags = cpu_flags() if flags is None else flags
+    vendor = cpu_vendor() if vendor is None else vendor
+    return "amx_bf16" in flags or ("avx512_bf16" in flags and vendor == "AuthenticAMD")
+
+
+def resolve(precision, flags=None, vendor=None):
+    """'auto' -> 'bfloat16' where it pays here, else 'float32'; the others stay as they are."""
     if precision != "auto":
         return precision
     if os.environ.get(AUTO_OVERRIDE) in ("float32", "bfloat16"):
         return os.environ[AUTO_OVERRIDE]
-    return "bfloat16" if native_bfloat16(flags) else "float32"
+    return "bfloat16" if bfloat16_pays(flags, vendor) else "float32"
 
 
 def xla_pays(precision, flags=None):

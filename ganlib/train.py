@@ -82,7 +82,7 @@ class TrainConfig:
     save_generator_every: int = None  # keep generators/step_NNNNNNN.keras every N steps
     notify_command: str = None        # a shell command run at each epoch's end
     notify_timeout: float = 30.0      # ... stopped after this many seconds
-    precision: str = "auto"           # float32, bfloat16, or auto (bfloat16 where native)
+    precision: str = "auto"           # float32, bfloat16, or auto (bfloat16 where it pays)
     # An XLA-compiled step: True, False, or None for auto (where it measured faster).
     xla: bool | None = dataclasses.field(default_factory=default_xla)
     knobs: Knobs = dataclasses.field(default_factory=Knobs)
@@ -524,7 +524,8 @@ def parse_args(argv=None):
                         help="stop a notify command still running after this long (default 30)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="float32, bfloat16 (mixed: float32 weights), or auto: bfloat16 "
-                             "only where the CPU computes it natively (default auto)")
+                             "only where it measured faster: AMX, or avx512_bf16 on AMD "
+                             "(default auto)")
     parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
                         help="compile the training step with XLA, which fuses its many small "
                              "ops (default: only where it measured faster, float32 on a CPU "
