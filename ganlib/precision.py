@@ -1,4 +1,4 @@
-"""Number precision of training: float32, or bfloat16 where the CPU computes it natively.
+"""Number precision of training: float32, or bfloat16 where the CPU measured it faster.
 
 bfloat16 keeps float32's range with fewer mantissa bits, and Keras's `mixed_bfloat16`
 policy computes the layers in it while the weights stay float32. It only pays where the
