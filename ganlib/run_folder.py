@@ -121,6 +121,11 @@ def portable_path(path):
     return path
 
 
+def shown_path(path):
+    """A path as messages print it: relative to the current folder, not this machine's root."""
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
 def train_command(config):
     """The shortest `python -m ganlib.train` command that reproduces `config` exactly."""
     variant = get_variant(config.variant)

@@ -25,7 +25,7 @@ from ganlib.knobs import OPTIMIZERS, Knobs, knob_fields
 from ganlib.optimizers import OptimizerSettings
 from ganlib.precision import PRECISIONS
 from ganlib.run_folder import (check_same_run, config_record, locked, run_paths,
-                               truncate_history, write_card)
+                               shown_path, truncate_history, write_card)
 from ganlib.variants import VARIANTS, get_variant
 
 # Set by SIGTERM (what a scheduler, a container stop or a preempted machine sends): training
@@ -276,7 +276,7 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
         # The optimizers' saved state includes their learning rate; a resumed run may
         # deliberately change it (e.g. lower it after a NaN), so the new option wins.
         gan.set_learning_rates(config.d_learning_rate, config.g_learning_rate)
-        print(f"[ganlib] resuming {config.out} at step {state['step']} "
+        print(f"[ganlib] resuming {shown_path(config.out)} at step {state['step']} "
               f"(epoch {state['epoch'] + 1}, {state['images_seen']:,} images seen)")
         truncate_history(paths["history"], state["step"])
     else:
@@ -466,7 +466,7 @@ def _finish_run(gan, config, data, paths, checkpoint, early_stopping, average=Tr
     print(f"[ganlib] trained {config.variant} for {card['epochs']} epochs "
           f"({card['images_seen']:,} images) in {card['wall_time_seconds']:.0f} s "
           f"({card['precision']}{', XLA' if card['xla'] else ''}); "
-          f"generator saved to {paths['generator']}")
+          f"generator saved to {shown_path(paths['generator'])}")
     return card
 
 

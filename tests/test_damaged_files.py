@@ -3,13 +3,14 @@
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import struct
 
 import numpy as np
 import pytest
 
-from conftest import TINY, assert_clean_error, run_main, run_module
+from conftest import ROOT, TINY, assert_clean_error, run_main, run_module
 
 
 @pytest.fixture
@@ -50,7 +51,9 @@ def test_a_damaged_checkpoint_falls_back_to_the_previous_one(run_copy, damage):
     result = _resume(run_copy)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "warning: checkpoint" in result.stdout and "unreadable" in result.stdout
-    assert f"resuming {run_copy} at step {previous_step}" in result.stdout
+    # Printed relative to the folder the command ran in (the repository root here).
+    shown = os.path.relpath(run_copy, ROOT)
+    assert f"resuming {shown} at step {previous_step}" in result.stdout
 
 
 @pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
