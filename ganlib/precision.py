@@ -40,46 +40,36 @@ AUTO_OVERRIDE = "GANLIB_AUTO_PRECISION"
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def cpu_flags(path="/proc/cpuinfo"):
-    """The instruction-set flags of this machine's CPU (empty where unknown)."""
+def _cpuinfo_field(name, path="/proc/cpuinfo"):
+    """The value of the first `name : value` line of /proc/cpuinfo ("" where unknown)."""
     try:
         with open(path) as file:
             for line in file:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if line.startswith(name):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return ""
+
+
+def cpu_flags(path="/proc/cpuinfo"):
+    """The instruction-set flags of this machine's CPU (empty where unknown)."""
+    return set(_cpuinfo_field("flags", path).split())
+
+
+def cpu_vendor(path="/proc/cpuinfo"):
+    """e.g. 'AuthenticAMD' or 'GenuineIntel' (empty where unknown)."""
+    return _cpuinfo_field("vendor_id", path)
 
 
 def cpu_description(path="/proc/cpuinfo"):
     """e.g. 'AMD EPYC, 2 cores, AVX2' or '... AVX-512 with bf16': where a time was measured."""
-    name = "unknown CPU"
-    try:
-        with open(path) as file:
-            for line in file:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    name = _cpuinfo_field("model name", path) or "unknown CPU"
     flags = cpu_flags(path)
     vectors = ("AMX" if "amx_bf16" in flags else
                "AVX-512 with bf16" if "avx512_bf16" in flags else
                "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
     return f"{name}, {os.cpu_count()} cores, {vectors}"
-
-
-def cpu_vendor(path="/proc/cpuinfo"):
-    """e.g. 'AuthenticAMD' or 'GenuineIntel' (empty where unknown)."""
-    try:
-        with open(path) as file:
-            for line in file:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 def native_bfloat16(flags=None):
