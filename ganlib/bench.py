@@ -37,6 +37,7 @@ import sys
 import time
 
 from ganlib.errors import GanlibError
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.variants import VARIANTS
 
 BASELINE = "tf_tutorial_dcgan"
@@ -311,6 +312,7 @@ def main(argv=None):
                          help="folder for the two run folders (resumable)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     try:
         if args.quality:
             from ganlib import time_to_quality

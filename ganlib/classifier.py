@@ -37,6 +37,7 @@ import numpy as np
 from ganlib.data import DATASETS, load_dataset, to_unit_range
 from ganlib.errors import GanlibError
 from ganlib.files import atomic_write, write_json
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.sample import TRAINED_MODELS
 
 FEATURES_LAYER = "features"
@@ -260,6 +261,7 @@ def main(argv=None):
                         help="pokemon and folder: the side of the generators it will judge")
     parser.add_argument("--out", help="model path (default: the shipped location)")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     try:
         if args.dataset not in DATASETS:
             raise GanlibError(f"unknown dataset '{args.dataset}'; choose one of: "

@@ -25,6 +25,7 @@ import signal
 import sys
 
 from ganlib.errors import GanlibError
+from ganlib.quiet import import_tensorflow_quietly
 
 # arm -> (variant, train options). The DCGAN's own defaults are the baseline.
 ARMS = {
@@ -265,6 +266,7 @@ def main(argv=None):
                         help="only score the recorded runs again with today's judge (after "
                              "`python -m ganlib.classifier` retrained it)")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     from ganlib import train
 
     if args.grids:

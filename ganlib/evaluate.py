@@ -22,6 +22,7 @@ import numpy as np
 
 from ganlib import metrics
 from ganlib.errors import GanlibError
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.variants import VARIANTS, get_variant
 
 
@@ -153,6 +154,7 @@ def main(argv=None):
                                              "one (a folder's, from `ganlib.classifier`)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     try:
         from ganlib.sample import check_seed, load_generator, model_path, shipped_model_path
 

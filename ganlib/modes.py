@@ -27,6 +27,7 @@ import tempfile
 import time
 
 from ganlib.errors import GanlibError
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.sample import TRAINED_MODELS
 
 MODES = ("explore", "short", "full")
@@ -304,6 +305,7 @@ def main(argv=None):
     parser.add_argument("variants", nargs="*", default=list(SHORT_IMAGES)[:5],
                         help="families to measure (default: the five notebook families)")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     try:
         unknown = [variant for variant in args.variants if variant not in SHORT_IMAGES]
         if unknown:

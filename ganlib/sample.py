@@ -26,6 +26,7 @@ import numpy as np
 
 from ganlib.data import to_uint8
 from ganlib.errors import GanlibError
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.variants import VARIANTS, get_variant
 
 TRAINED_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -447,6 +448,7 @@ def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     try:
         args = parse_args(argv)
+        import_tensorflow_quietly()  # no C++ start-up log before our output
         variant = get_variant(args.variant)
         num = args.num if args.num is not None else (8 if args.sweep else
                                                      16 if args.interpolate else 64)

@@ -26,6 +26,7 @@ import shutil
 import sys
 
 from ganlib.errors import GanlibError
+from ganlib.quiet import import_tensorflow_quietly
 
 MAX_GIF_FRAMES = 20
 
@@ -110,6 +111,7 @@ def main(argv=None):
                         help="instead: measure the shipped generators of DATASET again with "
                              "today's judge and update their cards")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     try:
         if args.num < 2:
             raise GanlibError(f"--num must be at least 2 (two real sets give the FCD's "

@@ -24,6 +24,7 @@ from ganlib.files import ensure_writable_folder, remove_partial_writes, write_js
 from ganlib.knobs import OPTIMIZERS, Knobs, knob_fields
 from ganlib.optimizers import OptimizerSettings
 from ganlib.precision import PRECISIONS
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.run_folder import (check_same_run, config_record, locked, run_paths,
                                shown_path, truncate_history, write_card)
 from ganlib.variants import VARIANTS, get_variant
@@ -600,6 +601,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda signum, frame: STOP_REQUESTED.set())
     try:
         config, cpu_replicas, quiet = parse_args(argv)
+        import_tensorflow_quietly()  # no C++ start-up log before our output
         split_cpu(cpu_replicas)
         # A live progress bar on a terminal; one line per epoch in a log file.
         train(config, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))

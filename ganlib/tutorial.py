@@ -5,38 +5,16 @@ what the notebook does, not TensorFlow's start-up log.
 """
 
 import os
-import sys
 
 import numpy as np
 
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.sample import generate_images, latent_noise, sample_labels
 
 QUICK_EVALUATION_SAMPLES = 250  # quick mode (the tests): a smaller evaluation, same code
 
-
-def import_tensorflow_quietly():
-    """Start TensorFlow with its C++ start-up lines hidden (on a CPU machine: CUDA probing).
-
-    Those lines come from C++ before TensorFlow's log level applies, straight to file
-    descriptor 2, so for the start-up only that descriptor points at /dev/null. Python
-    errors still raise as usual.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # the device probe logs here
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 import_tensorflow_quietly()  # the notebooks import this module first
+
 
 def show_real_images(data, count=64, columns=16, seed=0):
     """A figure of `count` random real images from a Dataset."""

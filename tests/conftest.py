@@ -17,9 +17,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--g-filters", "0.25", "--d-filters", "0.25", "--quiet"]
 
 
-def run_module(module, *args, cwd=None, timeout=600):
-    """Run `python -m module args` the way a user would; return the CompletedProcess."""
-    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
+def run_module(module, *args, cwd=None, timeout=600, tf_log_level="3"):
+    """Run `python -m module args` the way a user would; return the CompletedProcess.
+
+    tf_log_level=None leaves TF_CPP_MIN_LOG_LEVEL unset, as in a user's fresh shell.
+    """
+    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": tf_log_level}
+    if tf_log_level is None:
+        del env["TF_CPP_MIN_LOG_LEVEL"]
     return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=cwd or ROOT,
                           env=env, capture_output=True, text=True, timeout=timeout)
 
