@@ -7,8 +7,10 @@ losses/ -> tricks/ -> gan -> callbacks.
 
 import os
 
-# TensorFlow prints pages of start-up chatter at INFO level; learners need none of it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ side logs start-up chatter (INFO) and, while training on a CPU, graph
+# optimiser notes at ERROR level ("remapper failed", "oneDNN supports DT_INT32 only ...")
+# that change nothing; learners need none of it. Real failures still raise in Python.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
