@@ -18,6 +18,7 @@ import numpy as np
 
 from ganlib.errors import GanlibError
 from ganlib.files import TEMP_PREFIX
+from ganlib.quiet import import_tensorflow_quietly
 from ganlib.variants import VARIANTS
 
 # The quality bars, checked for every shipped MNIST model at N = 1000. The DCGAN, the
@@ -651,6 +652,7 @@ def main(argv=None):
                              "report/shipped_before.json, for a before/after table once the "
                              "models are retrained")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
     try:
         if args.keep_as_before:
             print(f"kept {os.path.relpath(keep_as_before(models_folder=args.models))}")
