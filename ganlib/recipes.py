@@ -16,7 +16,7 @@ Long runs are another matter for DiffAugment (Zhao et al. 2020). It slows the st
 judge shifted, cut-out digits), which is all a 100,000-image budget sees, but it keeps D
 from memorising the 5,000 digits later. The unconditional DCGAN with this recipe alone
 stopped improving at 280,000 images (best 3.98x its floor); with `--diff-augment
-translation,cutout` added it was still improving at 748,800 images and reached 3.09x
+translation,cutout` added it was still improving at 1,048,320 images and reached 2.53x
 (`trained_models/dcgan_mnist.json` has the command). So the shipped DCGAN adds it; the
 options below stay what the comparison measured.
 
