@@ -30,10 +30,10 @@ RUNS = {
 }
 
 
-def _train(out, run):
+def _train(out, run, *extra):
     env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.Popen(
-        [sys.executable, "-m", "ganlib.train", *RUNS[run], *COMMON, "--out", str(out)],
+        [sys.executable, "-m", "ganlib.train", *RUNS[run], *COMMON, *extra, "--out", str(out)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -121,16 +121,22 @@ def test_a_second_training_on_the_same_folder_is_refused_until_the_first_dies(tm
     from conftest import assert_clean_error, run_module
 
     out = tmp_path / "run"
-    first = _train(out, "dcgan")
-    deadline = time.time() + 300
-    while time.time() < deadline and _checkpoint_step(out) is None:
-        time.sleep(0.05)
-    second = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, "--out", out)
-    error = assert_clean_error(second, "being trained right now", f"process {first.pid}")
-    assert "choose another --out" in error
-    first.send_signal(signal.SIGKILL)  # its lock dies with it
-    first.wait()
-    third = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, "--out", out)
+    # Long enough to outlive the second command's start-up (TensorFlow's import included).
+    long_run = ("--epochs", "1000")
+    first = _train(out, "dcgan", *long_run)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and _checkpoint_step(out) is None:
+            time.sleep(0.05)
+        second = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, *long_run, "--out", out)
+        error = assert_clean_error(second, "being trained right now", f"process {first.pid}")
+        assert "choose another --out" in error
+    finally:
+        first.send_signal(signal.SIGKILL)  # its lock dies with it
+        first.wait()
+    # Resume for two epochs past the last checkpoint (16 steps per epoch), not the 1000.
+    epochs = str(_checkpoint_step(out) // 16 + 2)
+    third = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, "--epochs", epochs, "--out", out)
     assert third.returncode == 0, third.stderr[-2000:]
     assert "resuming" in third.stdout
 
