@@ -16,7 +16,8 @@ def import_tensorflow_quietly():
     catch them. Python errors still raise as usual, and stderr is back once TensorFlow has
     started.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # The log level itself (3: no C++ notes after start-up) is set by ganlib/__init__.py,
+    # which runs before this module.
     if "tensorflow" in sys.modules:
         return
     sys.stderr.flush()
