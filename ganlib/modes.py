@@ -319,6 +319,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    import sys
+    from ganlib import cli
 
-    sys.exit(main())
+    cli.run(main)

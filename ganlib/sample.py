@@ -509,4 +509,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ganlib import cli
+
+    cli.run(main)

@@ -189,3 +189,29 @@ def test_bad_precision_judge_and_classifier_options_are_one_line(tmp_path, capsy
     assert evaluate.main(["dcgan", "--classifier", str(tmp_path / "missing.keras")]) == 2
     assert "no classifier for mnist" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_closed_output_pipe_ends_a_command_quietly(tmp_path):
+    """`python -m ganlib.train ... | head -1`: no traceback, the shell's SIGPIPE code, files whole."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ganlib.train", "vanilla", "--out", str(run), "--epochs", "3",
+         "--limit", "256", "--seed", "0"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first_line = process.stdout.readline()  # what `head -1` reads before it exits
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=600) == 141, stderr
+    assert first_line.strip()
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["variant"] == "vanilla"
+    for line in (run / "history.jsonl").read_text().splitlines():
+        json.loads(line)  # every line the run wrote is a whole record
