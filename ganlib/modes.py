@@ -17,7 +17,8 @@
   few steps on a small slice, to check every cell, not to learn anything.
 
 In short and full mode a training prints, after its first steps, the speed it measured on
-this machine and what the whole run will take at that speed.
+this machine and what the run's steps will take at that speed; after its second epoch, what
+a whole epoch costs with its end-of-epoch checks, and so the time left in all.
 """
 
 import dataclasses
@@ -161,8 +162,9 @@ def describe(config, mode, dataset_images, recipe=None):
             f"{machine}: about {images / speed / 60:.0f} minutes there.")
 
 
-def time_estimate(total_steps, images_per_step, after=20, warmup=3):
-    """A Keras callback that prints, after `after` timed steps, the speed and the time left."""
+def time_estimate(total_steps, images_per_step, after=20, warmup=3, clock=time.perf_counter):
+    """A Keras callback that prints the speed and the time left, twice: after `after` steps
+    and, more exactly, after the first whole epoch that did not include the compiling."""
     import keras
 
     class TimeEstimate(keras.callbacks.Callback):
@@ -170,16 +172,34 @@ def time_estimate(total_steps, images_per_step, after=20, warmup=3):
             super().__init__()
             self.steps = 0
             self.started = None
+            self.epoch_started = None
+            self.epochs_begun = 0
 
         def on_train_batch_end(self, batch, logs=None):
             self.steps += 1
             if self.steps == warmup:  # the first steps include tracing and compiling
-                self.started = time.perf_counter()
+                self.started = clock()
             elif self.steps == warmup + after:
-                seconds = (time.perf_counter() - self.started) / after
+                seconds = (clock() - self.started) / after
                 left = max(total_steps - self.steps, 0) * seconds
                 print(f"[ganlib] measured on this machine: {images_per_step / seconds:,.0f} "
-                      f"images/s, so about {left / 60:.1f} more minutes", flush=True)
+                      f"images/s, so about {left / 60:.1f} more minutes of training steps",
+                      flush=True)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            # From one epoch's start to the next is everything an epoch costs: its steps and
+            # the end-of-epoch work (the FCD check, the sample grid, the checkpoint), which
+            # the step timing above leaves out. The first epoch also compiles, so the second
+            # is the one measured.
+            now = clock()
+            self.epochs_begun += 1
+            if self.epochs_begun == 3:
+                seconds = now - self.epoch_started
+                left = max(self.params.get("epochs", 0) - epoch, 0) * seconds
+                print(f"[ganlib] a whole epoch, with its end-of-epoch checks, took "
+                      f"{seconds:.1f} s here: about {left / 60:.1f} more minutes in all",
+                      flush=True)
+            self.epoch_started = now
 
     return TimeEstimate()
 

@@ -218,6 +218,28 @@ def test_a_mode_fixes_the_images_seen_not_the_epochs():
         modes.SHORT_IMAGES["dcgan"], rel=0.03)
 
 
+def test_the_time_estimate_counts_the_end_of_epoch_checks_the_steps_leave_out(capsys):
+    from ganlib import modes
+
+    # A run of 10 epochs of 100 steps: each step takes 10 ms and each epoch's end (FCD,
+    # grid, checkpoint) 4 s more. The clock is ours, so the expected minutes are exact.
+    now = [0.0]
+    estimate = modes.time_estimate(total_steps=1000, images_per_step=64, clock=lambda: now[0])
+    estimate.set_params({"epochs": 10, "steps": 100})
+    for epoch in range(2):
+        estimate.on_epoch_begin(epoch)
+        for batch in range(100):
+            now[0] += 0.01
+            estimate.on_train_batch_end(batch)
+        now[0] += 4.0
+    estimate.on_epoch_begin(2)
+    steps_line, epoch_line = capsys.readouterr().out.strip().splitlines()
+    # After 23 steps: 6,400 images/s and 977 steps left = 9.77 s of steps.
+    assert "6,400 images/s" in steps_line and "about 0.2 more minutes" in steps_line
+    # The second epoch took 1 s of steps + 4 s of checks; 8 epochs left = 40 s = 0.67 min.
+    assert "took 5.0 s" in epoch_line and "about 0.7 more minutes in all" in epoch_line
+
+
 def test_choose_refuses_an_unknown_mode_and_the_tests_always_get_quick(monkeypatch):
     from ganlib import modes
     from ganlib.errors import GanlibError
