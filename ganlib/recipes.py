@@ -25,7 +25,8 @@ add it; the options below stay what the comparison measured.
 
 Two families take the EMA alone:
 - the WGAN-GP: its gradient penalty treats each sample on its own, which a layer comparing
-  the samples of a batch would break;
+  the samples of a batch would break. With the EMA and 800 epochs (12,000 generator
+  updates, ten times the first run's) the MNIST WGAN-GP went from 13.63x its floor to 3.11x;
 - the MLP families (vanilla, cgan): with minibatch discrimination their discriminator wins
   at once and for good. Trained for 12 epochs from seed 0, the vanilla GAN's D loss fell
   to 0.00 by epoch 5 and G's loss climbed past 9, against 0.5-0.6 and about 2 without it
