@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 
+from ganlib import cli
 from ganlib.errors import GanlibError
 from ganlib.quiet import import_tensorflow_quietly
 from ganlib.variants import VARIANTS
@@ -281,6 +282,7 @@ def format_table(results, batch_size, steps):
     return "\n".join(lines)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.bench", description=__doc__,
@@ -313,59 +315,55 @@ def main(argv=None):
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     import_tensorflow_quietly()  # no C++ start-up log before our output
-    try:
-        if args.quality:
-            from ganlib import time_to_quality
+    if args.quality:
+        from ganlib import time_to_quality
 
-            results = time_to_quality.run(args.threshold, args.max_images, args.every,
-                                          args.runs, args.limit)
-            print(time_to_quality.to_json(results) if args.json
-                  else time_to_quality.format_results(results, args.threshold))
-            return 0
-        if min(args.steps, args.warmup, args.batch_size, args.repeats) < 1:
-            raise GanlibError("--steps, --warmup, --batch-size and --repeats must be >= 1")
-        if args.worker:
-            if args.worker == BASELINE:
-                measure = measure_baseline
-            elif args.worker in DCGAN_ROWS:
-                setting = DCGAN_ROWS[args.worker]
-                measure = lambda *a: measure_variant("dcgan", *a, **setting)  # noqa: E731
-            elif args.worker == DETERMINISTIC:
-                from ganlib.train import make_deterministic
+        results = time_to_quality.run(args.threshold, args.max_images, args.every,
+                                      args.runs, args.limit)
+        print(time_to_quality.to_json(results) if args.json
+              else time_to_quality.format_results(results, args.threshold))
+        return 0
+    if min(args.steps, args.warmup, args.batch_size, args.repeats) < 1:
+        raise GanlibError("--steps, --warmup, --batch-size and --repeats must be >= 1")
+    if args.worker:
+        if args.worker == BASELINE:
+            measure = measure_baseline
+        elif args.worker in DCGAN_ROWS:
+            setting = DCGAN_ROWS[args.worker]
+            measure = lambda *a: measure_variant("dcgan", *a, **setting)  # noqa: E731
+        elif args.worker == DETERMINISTIC:
+            from ganlib.train import make_deterministic
 
-                make_deterministic()
-                measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
-            elif args.worker == ONE_THREAD:
-                _one_intra_op_thread()
-                measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
-            elif args.worker == INPUT_PIPELINE:
-                measure = measure_input_pipeline
-            else:
-                measure = lambda *a: measure_variant(args.worker, *a)  # noqa: E731
-            print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
-            return 0
-        from ganlib.variants import get_variant
+            make_deterministic()
+            measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
+        elif args.worker == ONE_THREAD:
+            _one_intra_op_thread()
+            measure = lambda *a: measure_variant("dcgan", *a)  # noqa: E731
+        elif args.worker == INPUT_PIPELINE:
+            measure = measure_input_pipeline
+        else:
+            measure = lambda *a: measure_variant(args.worker, *a)  # noqa: E731
+        print(json.dumps(measure(args.steps, args.warmup, args.batch_size)))
+        return 0
+    from ganlib.variants import get_variant
 
-        names = [get_variant(name).name for name in args.variants.split(",")]
-        if "dcgan" in names:
-            from ganlib.train import default_xla
+    names = [get_variant(name).name for name in args.variants.split(",")]
+    if "dcgan" in names:
+        from ganlib.train import default_xla
 
-            precision, xla = default_settings()
-            names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
-            names.insert(names.index("dcgan") + 1, "dcgan_alternating")
-            if default_xla() is None:  # XLA chosen here, not forced: what the choice buys
-                names.insert(names.index("dcgan") + 1,
-                             "dcgan_without_xla" if xla else "dcgan_with_xla")
-            if args.bfloat16:
-                names.insert(names.index("dcgan") + 1, "dcgan_float32"
-                             if precision == "bfloat16" else "dcgan_bfloat16")
-            if args.tuning:
-                for name in reversed(TUNING):
-                    names.insert(names.index("dcgan") + 1, name)
-        results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        precision, xla = default_settings()
+        names.insert(names.index("dcgan"), BASELINE)  # measured right beside DCGAN
+        names.insert(names.index("dcgan") + 1, "dcgan_alternating")
+        if default_xla() is None:  # XLA chosen here, not forced: what the choice buys
+            names.insert(names.index("dcgan") + 1,
+                         "dcgan_without_xla" if xla else "dcgan_with_xla")
+        if args.bfloat16:
+            names.insert(names.index("dcgan") + 1, "dcgan_float32"
+                         if precision == "bfloat16" else "dcgan_bfloat16")
+        if args.tuning:
+            for name in reversed(TUNING):
+                names.insert(names.index("dcgan") + 1, name)
+    results = benchmark(names, args.steps, args.warmup, args.batch_size, args.repeats)
     if args.json:
         print(json.dumps({"batch_size": args.batch_size, "steps": args.steps,
                           "results": results}, indent=2))
@@ -375,6 +373,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

@@ -28,12 +28,12 @@ classifier score are left out for these datasets.
 
 import argparse
 import os
-import sys
 import time
 import weakref
 
 import numpy as np
 
+from ganlib import cli
 from ganlib.data import DATASETS, load_dataset, to_unit_range
 from ganlib.errors import GanlibError
 from ganlib.files import atomic_write, write_json
@@ -242,6 +242,7 @@ def _without_optimizer(model):
     return keras.Model(model.inputs, model.outputs, name=model.name)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point: train and ship a dataset's classifier."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.classifier", description=__doc__,
@@ -262,32 +263,26 @@ def main(argv=None):
     parser.add_argument("--out", help="model path (default: the shipped location)")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()  # no C++ start-up log before our output
-    try:
-        if args.dataset not in DATASETS:
-            raise GanlibError(f"unknown dataset '{args.dataset}'; choose one of: "
-                              f"{', '.join(DATASETS)}")
-        if args.dataset == "folder" and not args.out:
-            raise GanlibError("a folder's judge is yours, not shipped: pass --out, e.g. "
-                              "--out runs/my_photos_judge.keras, then evaluate with "
-                              "--classifier that file")
-        if args.epochs is not None and args.epochs < 1:
-            raise GanlibError(f"--epochs must be at least 1, got {args.epochs}")
-        out = args.out or classifier_path(args.dataset)
-        model, accuracy, card = train_classifier(args.dataset, args.epochs, verbose=2,
-                                                 data_dir=args.data_dir, limit=args.limit,
-                                                 image_size=args.image_size,
-                                                 augmentation=args.augmentation,
-                                                 architecture=args.architecture)
-        atomic_write(out, _without_optimizer(model).save, suffix=".keras")
-        write_json(os.path.splitext(out)[0] + ".json", card)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.dataset not in DATASETS:
+        raise GanlibError(f"unknown dataset '{args.dataset}'; choose one of: "
+                          f"{', '.join(DATASETS)}")
+    if args.dataset == "folder" and not args.out:
+        raise GanlibError("a folder's judge is yours, not shipped: pass --out, e.g. "
+                          "--out runs/my_photos_judge.keras, then evaluate with "
+                          "--classifier that file")
+    if args.epochs is not None and args.epochs < 1:
+        raise GanlibError(f"--epochs must be at least 1, got {args.epochs}")
+    out = args.out or classifier_path(args.dataset)
+    model, accuracy, card = train_classifier(args.dataset, args.epochs, verbose=2,
+                                             data_dir=args.data_dir, limit=args.limit,
+                                             image_size=args.image_size,
+                                             augmentation=args.augmentation,
+                                             architecture=args.architecture)
+    atomic_write(out, _without_optimizer(model).save, suffix=".keras")
+    write_json(os.path.splitext(out)[0] + ".json", card)
     print(f"classifier for {args.dataset}: held-out accuracy {accuracy:.4f}; saved to {out}")
     return 0
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

@@ -1,5 +1,10 @@
-"""How every `python -m ganlib.<command>` ends: with its main()'s exit code, and quietly
-when the program reading its output has gone away.
+"""How every `python -m ganlib.<command>` ends: with its main()'s exit code, one line for a
+mistake the user can fix, and quietly when the program reading its output has gone away.
+
+Every command's main() is decorated with `reports_errors`: a GanlibError anywhere in it (a
+bad option, a missing or damaged file, an unwritable folder) becomes one line on stderr,
+"error: what is wrong and how to fix it", and exit code 2, never a traceback. Tests call
+main() directly and read the same code.
 
 `python -m ganlib.train dcgan | head -3` closes the pipe after three lines; the next print
 then raises BrokenPipeError, which Python would report as a traceback (twice: once from
@@ -8,11 +13,29 @@ command, so, like other Unix tools, it stops without a word. Every file it had s
 already complete on disk (ganlib writes files whole, then renames them into place).
 """
 
+import functools
 import os
 import sys
 
+from ganlib.errors import GanlibError
+
+# What a command returns for a mistake the user can fix, as argparse does for a bad option.
+EXIT_USER_ERROR = 2
 # What a shell reports for a process ended by SIGPIPE (128 + signal 13), as for `yes | head`.
 EXIT_PIPE_CLOSED = 141
+
+
+def reports_errors(main):
+    """Decorate a command's main(): a GanlibError prints one line "error: ..." and returns 2."""
+    @functools.wraps(main)
+    def main_reporting_errors(argv=None):
+        try:
+            return main(argv)
+        except GanlibError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USER_ERROR
+
+    return main_reporting_errors
 
 
 def run(main):

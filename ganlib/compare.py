@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 
+from ganlib import cli
 from ganlib.errors import GanlibError
 from ganlib.quiet import import_tensorflow_quietly
 
@@ -240,6 +241,7 @@ def clearly_better(numbers, than):
     return mean + spread < other_mean - other_spread
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.compare", description=__doc__,
@@ -273,11 +275,7 @@ def main(argv=None):
         backfill_grids(args.runs, args.results)
         return 0
     if args.rescore:
-        try:
-            count = rescore(args.runs, args.results)
-        except GanlibError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        count = rescore(args.runs, args.results)
         print(f"[compare] {count} runs rescored with today's judge")
         return 0
 
@@ -308,9 +306,6 @@ def main(argv=None):
                 print(f"[compare] {arm} seed {seed}: FCD/floor {line['fcd_over_floor']}, "
                       f"classes {line['classes_covered']}, "
                       f"{line['wall_time_seconds'] / 60:.1f} min", flush=True)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except train.TrainingStopped as stopped:
         print(f"terminated: checkpoint written at step {stopped.step}; run the same command "
               "again to continue the comparison", file=sys.stderr)
@@ -319,6 +314,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

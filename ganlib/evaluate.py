@@ -16,10 +16,10 @@ seed gives the same numbers.
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 
+from ganlib import cli
 from ganlib import metrics
 from ganlib.errors import GanlibError
 from ganlib.quiet import import_tensorflow_quietly
@@ -140,6 +140,7 @@ def format_result(name, result):
     return "\n".join(lines)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.evaluate", description=__doc__,
@@ -155,30 +156,24 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()  # no C++ start-up log before our output
-    try:
-        from ganlib.sample import check_seed, load_generator, model_path, shipped_model_path
+    from ganlib.sample import check_seed, load_generator, model_path, shipped_model_path
 
-        variant = get_variant(args.variant)
-        check_seed(args.seed)
-        if args.num < 2:
-            raise GanlibError(f"--num must be at least 2, got {args.num}")
-        path = model_path(args.model) or shipped_model_path(variant.name, args.dataset)
-        if not args.model and not os.path.isfile(path):
-            raise GanlibError(f"no shipped {variant.name} generator for {args.dataset} "
-                              f"({path}); train one with `python -m ganlib.train "
-                              f"{variant.name}` and pass --model RUN/generator.keras")
-        generator, card = load_generator(path)
-        card.setdefault("dataset", args.dataset)
-        result = evaluate_generator(generator, card, args.num, args.seed,
-                                    classifier_file=args.classifier)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    variant = get_variant(args.variant)
+    check_seed(args.seed)
+    if args.num < 2:
+        raise GanlibError(f"--num must be at least 2, got {args.num}")
+    path = model_path(args.model) or shipped_model_path(variant.name, args.dataset)
+    if not args.model and not os.path.isfile(path):
+        raise GanlibError(f"no shipped {variant.name} generator for {args.dataset} "
+                          f"({path}); train one with `python -m ganlib.train "
+                          f"{variant.name}` and pass --model RUN/generator.keras")
+    generator, card = load_generator(path)
+    card.setdefault("dataset", args.dataset)
+    result = evaluate_generator(generator, card, args.num, args.seed,
+                                classifier_file=args.classifier)
     print(json.dumps(result, indent=2) if args.json else format_result(variant.name, result))
     return 0
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

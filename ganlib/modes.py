@@ -27,6 +27,7 @@ import os
 import tempfile
 import time
 
+from ganlib import cli
 from ganlib.errors import GanlibError
 from ganlib.quiet import import_tensorflow_quietly
 from ganlib.sample import TRAINED_MODELS
@@ -313,10 +314,10 @@ def short_run_expectation(variant, dataset="mnist", path=MEASURED):
             f"{record['wall_time_seconds'] / 60:.1f} minutes on {record['machine']}.")
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point: measure the short runs; returns the exit code."""
     import argparse
-    import sys
 
     parser = argparse.ArgumentParser(
         prog="python -m ganlib.modes",
@@ -326,19 +327,13 @@ def main(argv=None):
                         help="families to measure (default: the five notebook families)")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()  # no C++ start-up log before our output
-    try:
-        unknown = [variant for variant in args.variants if variant not in SHORT_IMAGES]
-        if unknown:
-            raise GanlibError(f"no short run for '{unknown[0]}'; choose from: "
-                              f"{', '.join(SHORT_IMAGES)}")
-        measure_short_runs(args.variants)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    unknown = [variant for variant in args.variants if variant not in SHORT_IMAGES]
+    if unknown:
+        raise GanlibError(f"no short run for '{unknown[0]}'; choose from: "
+                          f"{', '.join(SHORT_IMAGES)}")
+    measure_short_runs(args.variants)
     return 0
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

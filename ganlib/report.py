@@ -12,10 +12,10 @@ import argparse
 import glob
 import json
 import os
-import sys
 
 import numpy as np
 
+from ganlib import cli
 from ganlib.errors import GanlibError
 from ganlib.files import TEMP_PREFIX
 from ganlib.quiet import import_tensorflow_quietly
@@ -641,6 +641,7 @@ def _write_text(path, text):
         file.write(text)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.report", description=__doc__,
@@ -653,18 +654,12 @@ def main(argv=None):
                              "models are retrained")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()  # no C++ start-up log before our output
-    try:
-        if args.keep_as_before:
-            print(f"kept {os.path.relpath(keep_as_before(models_folder=args.models))}")
-        path = build_report(args.out, args.models)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.keep_as_before:
+        print(f"kept {os.path.relpath(keep_as_before(models_folder=args.models))}")
+    path = build_report(args.out, args.models)
     print(f"wrote {os.path.abspath(path)}")
     return 0
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from ganlib import cli
 from ganlib.checkpoints import previous_path
 from ganlib.errors import GanlibError
 from ganlib.run_folder import LOCK_FILE, run_paths
@@ -152,6 +153,7 @@ def delete_run(name, root=RUNS, yes=False, ask=input):
     return True
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.runs", description=__doc__,
@@ -168,9 +170,6 @@ def main(argv=None):
             list_runs(args.runs)
         else:
             delete_run(args.name, args.runs, args.yes)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except (KeyboardInterrupt, EOFError):
         print("\nnothing deleted", file=sys.stderr)
         return 130
@@ -178,6 +177,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

@@ -19,11 +19,11 @@ import argparse
 import json
 import math
 import os
-import sys
 import zipfile
 
 import numpy as np
 
+from ganlib import cli
 from ganlib.data import to_uint8
 from ganlib.errors import GanlibError
 from ganlib.quiet import import_tensorflow_quietly
@@ -444,64 +444,61 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
-    try:
-        args = parse_args(argv)
-        import_tensorflow_quietly()  # no C++ start-up log before our output
-        variant = get_variant(args.variant)
-        num = args.num if args.num is not None else (8 if args.sweep else
-                                                     16 if args.interpolate else 64)
-        if not 1 <= num <= 100_000:
-            raise GanlibError(f"--num must be between 1 and 100000, got {num}")
-        check_seed(args.seed)
-        if not (math.isfinite(args.std) and args.std >= 0):
-            raise GanlibError(f"--std must be a number of at least 0, got {args.std}")
-        if not math.isfinite(args.mean):
-            raise GanlibError(f"--mean must be a finite number, got {args.mean}")
-        z_set = parse_z_set(args.z_set) if args.z_set is not None else None
-        sweep = parse_sweep(args.sweep) if args.sweep is not None else None
-        path = model_path(args.model, args.step) or shipped_model_path(variant.name, args.dataset)
-        if not args.model and not os.path.isfile(path):
-            raise GanlibError(
-                f"no shipped {variant.name} generator for {args.dataset} ({path}); train one "
-                f"with `python -m ganlib.train {variant.name} --dataset {args.dataset} --out "
-                f"runs/{variant.name}` and pass --model runs/{variant.name}")
-        out = args.out or f"{variant.name}_{'walk.mp4' if args.interpolate else 'samples.png'}"
-        check_output_path(out)  # before loading the model: fail fast
-        if args.interpolate is not None:
-            check_walk(args.interpolate, out, sweep)
-        if args.discriminator_plot:
-            check_output_path(args.discriminator_plot, "--discriminator-plot", (".png",))
-        generator, card = load_generator(path)
-        check_latent_indices(list(z_set or {}) + ([sweep[0]] if sweep else []),
-                             card["latent_dim"], "--z-set/--sweep")
-        noise = edit_latent(latent_noise(num, card["latent_dim"], args.seed, args.mean,
-                                         args.std), z_set, sweep)
-        labels = sample_labels(card, len(noise), args.label)
-        if sweep is not None and labels is not None:
-            labels = np.tile(sample_labels(card, num, args.label), (len(sweep[1]), 1))
-        discriminator = (load_discriminator(discriminator_path(path))
-                         if args.discriminator_plot else None)
-        if args.interpolate is not None:
-            write_walk(generator, card, args, num, z_set, out)
-            print(f"wrote a latent walk through {args.interpolate} points to "
-                  f"{os.path.abspath(out)}")
-            return 0
-        images = generate_images(generator, noise, labels)
-        if sweep is not None:
-            columns = num
-        elif labels is not None and args.label is None:
-            columns = len(card["classes"])
-        else:
-            columns = 8
-        save_samples(images, out, columns)
-        if discriminator is not None:
-            plot_discriminator(args.discriminator_plot, discriminator, images, labels, card,
-                               args.seed)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    args = parse_args(argv)
+    import_tensorflow_quietly()  # no C++ start-up log before our output
+    variant = get_variant(args.variant)
+    num = args.num if args.num is not None else (8 if args.sweep else
+                                                 16 if args.interpolate else 64)
+    if not 1 <= num <= 100_000:
+        raise GanlibError(f"--num must be between 1 and 100000, got {num}")
+    check_seed(args.seed)
+    if not (math.isfinite(args.std) and args.std >= 0):
+        raise GanlibError(f"--std must be a number of at least 0, got {args.std}")
+    if not math.isfinite(args.mean):
+        raise GanlibError(f"--mean must be a finite number, got {args.mean}")
+    z_set = parse_z_set(args.z_set) if args.z_set is not None else None
+    sweep = parse_sweep(args.sweep) if args.sweep is not None else None
+    path = model_path(args.model, args.step) or shipped_model_path(variant.name, args.dataset)
+    if not args.model and not os.path.isfile(path):
+        raise GanlibError(
+            f"no shipped {variant.name} generator for {args.dataset} ({path}); train one "
+            f"with `python -m ganlib.train {variant.name} --dataset {args.dataset} --out "
+            f"runs/{variant.name}` and pass --model runs/{variant.name}")
+    out = args.out or f"{variant.name}_{'walk.mp4' if args.interpolate else 'samples.png'}"
+    check_output_path(out)  # before loading the model: fail fast
+    if args.interpolate is not None:
+        check_walk(args.interpolate, out, sweep)
+    if args.discriminator_plot:
+        check_output_path(args.discriminator_plot, "--discriminator-plot", (".png",))
+    generator, card = load_generator(path)
+    check_latent_indices(list(z_set or {}) + ([sweep[0]] if sweep else []),
+                         card["latent_dim"], "--z-set/--sweep")
+    noise = edit_latent(latent_noise(num, card["latent_dim"], args.seed, args.mean,
+                                     args.std), z_set, sweep)
+    labels = sample_labels(card, len(noise), args.label)
+    if sweep is not None and labels is not None:
+        labels = np.tile(sample_labels(card, num, args.label), (len(sweep[1]), 1))
+    discriminator = (load_discriminator(discriminator_path(path))
+                     if args.discriminator_plot else None)
+    if args.interpolate is not None:
+        write_walk(generator, card, args, num, z_set, out)
+        print(f"wrote a latent walk through {args.interpolate} points to "
+              f"{os.path.abspath(out)}")
+        return 0
+    images = generate_images(generator, noise, labels)
+    if sweep is not None:
+        columns = num
+    elif labels is not None and args.label is None:
+        columns = len(card["classes"])
+    else:
+        columns = 8
+    save_samples(images, out, columns)
+    if discriminator is not None:
+        plot_discriminator(args.discriminator_plot, discriminator, images, labels, card,
+                           args.seed)
     print(f"wrote {len(images)} {variant.name} samples to {os.path.abspath(out)}")
     if args.discriminator_plot:
         print(f"wrote the discriminator's scores to {os.path.abspath(args.discriminator_plot)}")
@@ -509,6 +506,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

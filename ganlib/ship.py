@@ -23,8 +23,8 @@ measures every shipped generator of a dataset again with today's judge (after
 import argparse
 import os
 import shutil
-import sys
 
+from ganlib import cli
 from ganlib.errors import GanlibError
 from ganlib.quiet import import_tensorflow_quietly
 
@@ -100,6 +100,7 @@ def _write_bytes(path, data):
         file.write(data)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.ship", description=__doc__,
@@ -112,21 +113,17 @@ def main(argv=None):
                              "today's judge and update their cards")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()  # no C++ start-up log before our output
-    try:
-        if args.num < 2:
-            raise GanlibError(f"--num must be at least 2 (two real sets give the FCD's "
-                              f"floor), got {args.num}")
-        if args.rejudge:
-            for name, old, new in rejudge_shipped(args.rejudge, args.num):
-                print(f"{name}: FCD / floor {old} -> {new}")
-            return 0
-        if not args.run_folder:
-            raise GanlibError("name the run folder to ship, e.g. python -m ganlib.ship "
-                              "runs/dcgan-mnist (or --rejudge DATASET)")
-        card = ship_run(args.run_folder, args.num, note=args.note)
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.num < 2:
+        raise GanlibError(f"--num must be at least 2 (two real sets give the FCD's "
+                          f"floor), got {args.num}")
+    if args.rejudge:
+        for name, old, new in rejudge_shipped(args.rejudge, args.num):
+            print(f"{name}: FCD / floor {old} -> {new}")
+        return 0
+    if not args.run_folder:
+        raise GanlibError("name the run folder to ship, e.g. python -m ganlib.ship "
+                          "runs/dcgan-mnist (or --rejudge DATASET)")
+    card = ship_run(args.run_folder, args.num, note=args.note)
     from ganlib.evaluate import format_result
 
     print(format_result(f"shipped {card['variant']}_{card['dataset']}", card["metrics"]))
@@ -134,6 +131,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from ganlib import cli
 from ganlib.data import DATASETS, load_dataset, steps_per_epoch, training_batches
 from ganlib.distribute import STRATEGIES, cluster_task, is_chief, worker_folder
 from ganlib.errors import GanlibError
@@ -594,6 +595,7 @@ def split_cpu(replicas):
             cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     started = time.time()
@@ -605,9 +607,6 @@ def main(argv=None):
         split_cpu(cpu_replicas)
         # A live progress bar on a terminal; one line per epoch in a log file.
         train(config, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to resume from the last checkpoint",
               file=sys.stderr)
@@ -621,6 +620,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)

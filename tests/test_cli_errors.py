@@ -215,3 +215,26 @@ def test_a_closed_output_pipe_ends_a_command_quietly(tmp_path):
     assert config["variant"] == "vanilla"
     for line in (run / "history.jsonl").read_text().splitlines():
         json.loads(line)  # every line the run wrote is a whole record
+
+
+def test_every_command_turns_ganlib_errors_into_one_line_and_exit_2(capsys):
+    import importlib
+    import pkgutil
+
+    import ganlib
+    from ganlib import cli
+
+    commands = [name for _, name, _ in pkgutil.walk_packages(ganlib.__path__, "ganlib.")
+                if hasattr(importlib.import_module(name), "main")]
+    assert {"ganlib.train", "ganlib.sample", "ganlib.compare", "ganlib.data.__main__"} <= set(
+        commands)
+    for name in commands:
+        main = importlib.import_module(name).main
+        assert hasattr(main, "__wrapped__"), f"{name}.main lacks @cli.reports_errors"
+
+    @cli.reports_errors
+    def failing_main(argv=None):
+        raise GanlibError("no such thing; pass another")
+
+    assert failing_main([]) == cli.EXIT_USER_ERROR == 2
+    assert capsys.readouterr().err == "error: no such thing; pass another\n"

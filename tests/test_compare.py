@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import assert_clean_error, run_module
+from conftest import assert_clean_error, run_main, run_module
 from ganlib import compare
 from ganlib.report import comparison_section
 
@@ -198,3 +198,18 @@ def test_the_report_sets_bfloat16_runs_beside_float32_ones(tmp_path):
     assert "`ema`: float32 beats bfloat16 by more than both spreads" in \
         precision_section(bfloat16, float32)
     assert precision_section(tmp_path / "none.jsonl", float32) is None
+
+
+def test_writing_missing_grids_from_a_damaged_run_is_one_error_line(tmp_path):
+    # --grids loads each recorded run's generator; a damaged file used to escape as a
+    # traceback, since only the training path turned ganlib's errors into one line.
+    results = tmp_path / "results.jsonl"
+    results.write_text(json.dumps(dict(arm="baseline", seed=0, budget_images=50_000)) + "\n")
+    run = tmp_path / "runs" / "baseline-seed0"
+    run.mkdir(parents=True)
+    (run / "generator.keras").write_bytes(b"PK\x03\x04 cut short")
+    result = run_main("ganlib.compare", "--grids", "--runs", tmp_path / "runs",
+                      "--results", results)
+    assert_clean_error(result, "generator.keras")
+    assert result.returncode == 2
+    assert (run / "generator.keras").read_bytes() == b"PK\x03\x04 cut short"

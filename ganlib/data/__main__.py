@@ -9,11 +9,11 @@ does it ahead of time and says where the data went.
 """
 
 import argparse
-import sys
 
-from ganlib.errors import GanlibError
+from ganlib import cli
 
 
+@cli.reports_errors
 def main(argv=None):
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m ganlib.data", description=__doc__,
@@ -28,19 +28,13 @@ def main(argv=None):
     fetch.add_argument("--background", default="white",
                        help="colour of transparent pixels (default white)")
     args = parser.parse_args(argv)
-    try:
-        from ganlib.data.folder import check_image_settings, parse_background
-        from ganlib.data.pokemon import build
+    from ganlib.data.folder import check_image_settings, parse_background
+    from ganlib.data.pokemon import build
 
-        check_image_settings(args.image_size, args.channels)
-        build(args.source, args.image_size, args.channels, parse_background(args.background))
-    except GanlibError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    check_image_settings(args.image_size, args.channels)
+    build(args.source, args.image_size, args.channels, parse_background(args.background))
     return 0
 
 
 if __name__ == "__main__":
-    from ganlib import cli
-
     cli.run(main)
