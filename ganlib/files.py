@@ -90,6 +90,20 @@ def write_json(path, content):
     atomic_write(path, write, suffix=".json")
 
 
+def write_bytes(path, data):
+    """Write a file's bytes (or, given a str, its text) atomically."""
+    def write(temp_path):
+        with open(temp_path, "wb") as file:
+            file.write(data.encode() if isinstance(data, str) else data)
+    atomic_write(path, write, suffix=os.path.splitext(path)[1])
+
+
+def copy_file(source, path):
+    """Copy `source` to `path` atomically: `path` is the old file or the whole new one."""
+    atomic_write(path, lambda temp_path: shutil.copyfile(source, temp_path),
+                 suffix=os.path.splitext(path)[1])
+
+
 def ensure_writable_folder(folder):
     """Create `folder` if needed and prove that files can be written in it."""
     try:

@@ -594,7 +594,7 @@ def build_report(out="report", models_folder=None):
     failure leaves every file either the old one or the new one, and files the report
     does not generate are never touched.
     """
-    from ganlib.files import atomic_write, ensure_writable_folder
+    from ganlib.files import atomic_write, ensure_writable_folder, write_bytes
     from ganlib.sample import TRAINED_MODELS
 
     models_folder = models_folder or TRAINED_MODELS
@@ -628,17 +628,12 @@ def build_report(out="report", models_folder=None):
     text = render_markdown(cards, histories, quality_bars(cards), models_link, comparison,
                            before_after_section(before, cards), precisions)
     readme = os.path.join(out, "README.md")
-    atomic_write(readme, lambda temp: _write_text(temp, text), suffix=".md")
+    write_bytes(readme, text)
     # Loss curves of models no longer shipped are stale report output: remove only those.
     for name in os.listdir(figures):
         if name.endswith(GENERATED_FIGURE_SUFFIX) and name not in written:
             os.remove(os.path.join(figures, name))
     return readme
-
-
-def _write_text(path, text):
-    with open(path, "w") as file:
-        file.write(text)
 
 
 @cli.reports_errors

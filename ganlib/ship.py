@@ -22,7 +22,6 @@ measures every shipped generator of a dataset again with today's judge (after
 
 import argparse
 import os
-import shutil
 
 from ganlib import cli
 from ganlib.errors import GanlibError
@@ -34,7 +33,7 @@ MAX_GIF_FRAMES = 20
 def ship_run(run_folder, num=1000, destination=None, note=None):
     """Copy, evaluate and picture the generator of a finished run; return the card."""
     from ganlib.evaluate import evaluate_generator
-    from ganlib.files import atomic_write, write_json
+    from ganlib.files import copy_file, write_bytes, write_json
     from ganlib.sample import (TRAINED_MODELS, generate_images, latent_noise, load_generator,
                                sample_labels, save_samples)
     from ganlib.run_folder import run_paths
@@ -50,8 +49,7 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     if note:
         card["note"] = note
     card["has_video"] = os.path.isfile(paths["video"])
-    atomic_write(stem + ".keras", lambda temp: shutil.copyfile(paths["generator"], temp),
-                 suffix=".keras")
+    copy_file(paths["generator"], stem + ".keras")
     write_json(stem + ".json", card)
     labels = sample_labels(card, 64)
     images = generate_images(generator, latent_noise(64, card["latent_dim"], 0), labels)
@@ -59,16 +57,13 @@ def ship_run(run_folder, num=1000, destination=None, note=None):
     if os.path.isfile(paths["gif"]):
         # A few hundred KB, not 10 MB: 20 frames, at most 640 px wide.
         gif = thinned_gif(paths["gif"], MAX_GIF_FRAMES, max_side=640)
-        atomic_write(stem + ".gif", lambda temp: _write_bytes(temp, gif), suffix=".gif")
+        write_bytes(stem + ".gif", gif)
     if card["has_video"]:  # every grid, labelled with its step, as H.264 (small)
-        atomic_write(stem + ".mp4", lambda temp: shutil.copyfile(paths["video"], temp),
-                     suffix=".mp4")
+        copy_file(paths["video"], stem + ".mp4")
     if os.path.isfile(paths["discriminator"]):
-        atomic_write(stem + ".discriminator.keras",
-                     lambda temp: shutil.copyfile(paths["discriminator"], temp), suffix=".keras")
+        copy_file(paths["discriminator"], stem + ".discriminator.keras")
     if os.path.isfile(paths["history"]):
-        atomic_write(stem + ".history.jsonl",
-                     lambda temp: shutil.copyfile(paths["history"], temp), suffix=".jsonl")
+        copy_file(paths["history"], stem + ".history.jsonl")
     return card
 
 
@@ -93,11 +88,6 @@ def rejudge_shipped(dataset, num=1000, folder=None):
     if not changes:
         raise GanlibError(f"no shipped generator for {dataset} in {folder}")
     return changes
-
-
-def _write_bytes(path, data):
-    with open(path, "wb") as file:
-        file.write(data)
 
 
 @cli.reports_errors
