@@ -10,9 +10,10 @@
 - **short**: a few minutes of real training on a 2-core CPU: a fixed number of real images
   per family (`SHORT_IMAGES`), enough to see digits form, not to match the shipped model.
   `report/notebook_modes.json` holds what a short run measured (`python -m ganlib.modes`).
-- **full**: the shipped recipe, fixed by the number of *images* it showed D, not by epochs:
-  the offline MNIST sample has 5,000 digits and Keras's download 70,000, so the same epochs
-  would cost 14x more time online. The epochs follow from the images and the dataset size.
+- **full**: the shipped recipe, fixed by the number of *images* its command planned, not by
+  epochs: the offline MNIST sample has 5,000 digits and Keras's download 70,000, so the same
+  epochs would cost 14x more time online. The epochs follow from the images and the dataset
+  size; the recipe's early stopping, where it has one, may end the run sooner.
 - **quick**: what the test suite runs (GANLIB_QUICK=1 overrides the notebook's choice): a
   few steps on a small slice, to check every cell, not to learn anything.
 
@@ -93,7 +94,20 @@ def budget_images(variant, mode, dataset="mnist"):
         return QUICK_IMAGES * QUICK_EPOCHS
     if mode == "short":
         return SHORT_IMAGES_BY_DATASET.get(dataset, SHORT_IMAGES[variant])
-    return shipped_card(variant, dataset)["images_seen"]
+    return planned_images(shipped_card(variant, dataset))
+
+
+def planned_images(card):
+    """Real images the shipped run's command planned: its --epochs over its training data.
+
+    Not the images it saw: early stopping ended some shipped runs sooner, and a full run
+    that planned only those would be another recipe wherever the epochs count (AD-GAN's
+    dropout schedule ends a quarter into the planned run). With the same plan and the same
+    kind of CPU, a full run can follow the shipped one step for step, early stop included.
+    """
+    config = shipped_config(card)
+    per_step = card["batch_size"] * card.get("critic_steps", 1)
+    return config.epochs * (card["training_images"] // per_step) * per_step
 
 
 def epochs_for(images, dataset_images, batch_size, critic_steps=1):
@@ -158,9 +172,14 @@ def describe(config, mode, dataset_images, recipe=None):
     card = shipped_card(config.variant, recipe or config.dataset)
     speed = card["images_seen"] / card["wall_time_seconds"]
     machine = card.get("machine", "a 2-core AVX2 AMD EPYC")
-    return (f"{mode} run: {images:,} real images ({config.epochs} epochs of "
+    line = (f"{mode} run: {images:,} real images ({config.epochs} epochs of "
             f"{dataset_images:,}). The shipped run trained at {speed:,.0f} images/s on "
             f"{machine}: about {images / speed / 60:.0f} minutes there.")
+    if mode == "full" and (card.get("early_stopping") or {}).get("stopped"):
+        line += (f" Its early stopping ended it at {card['images_seen']:,} images "
+                 f"({card['images_seen'] / speed / 60:.0f} minutes); this run stops where "
+                 "its own FCD stops improving.")
+    return line
 
 
 def time_estimate(total_steps, images_per_step, after=20, warmup=3, clock=time.perf_counter):

@@ -211,11 +211,38 @@ def test_a_mode_fixes_the_images_seen_not_the_epochs():
     for dataset_images in (5_000, 70_000):  # the offline sample and Keras's MNIST
         config = modes.run_config("dcgan", "full", dataset_images)
         images = modes.run_images(config.resolved(), dataset_images)
-        target = modes.shipped_card("dcgan")["images_seen"]
+        target = modes.planned_images(modes.shipped_card("dcgan"))
         assert abs(images - target) <= dataset_images / 2, dataset_images
     short = modes.run_config("dcgan", "short", 5_000)
     assert modes.run_images(short.resolved(), 5_000) == pytest.approx(
         modes.SHORT_IMAGES["dcgan"], rel=0.03)
+
+
+def test_full_mode_plans_what_the_shipped_command_planned_not_where_it_stopped():
+    from ganlib import modes
+    from ganlib.tricks.scheduled_dropout import dropout_rate_at
+
+    # The shipped AD-GAN's command planned 340 epochs; early stopping ended it at 333. Its
+    # dropout schedule ends a quarter into the *planned* run, so a full run of 333 epochs
+    # would drop dropout at other epochs and train another model.
+    card = modes.shipped_card("adgan")
+    shipped = modes.shipped_config(card).resolved()
+    assert card["early_stopping"]["stopped"] and card["epochs"] < shipped.epochs
+    full = modes.run_config("adgan", "full", card["training_images"]).resolved()
+    assert full.epochs == shipped.epochs and full.patience == shipped.patience
+    knobs = shipped.knobs
+
+    def schedule(epochs):
+        return [dropout_rate_at(epoch, epochs, knobs.dropout_initial, knobs.dropout_final,
+                                knobs.dropout_step, knobs.dropout_final_fraction)
+                for epoch in range(card["epochs"])]
+
+    assert full.knobs == knobs
+    assert schedule(full.epochs) == schedule(shipped.epochs) != schedule(card["epochs"])
+    # Where the shipped run stopped early, the run's first line says so.
+    line = modes.describe(modes.run_config("adgan", "full", 5_000), "full", 5_000)
+    assert "1,697,280 real images (340 epochs" in line
+    assert f"ended it at {card['images_seen']:,} images" in line
 
 
 def test_the_time_estimate_counts_the_end_of_epoch_checks_the_steps_leave_out(capsys):
