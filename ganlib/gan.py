@@ -148,6 +148,11 @@ class GAN(keras.Model):
             for variable, value in zip(weights, current):
                 variable.assign(value)
 
+    def keep_averaged_weights(self):
+        """At the end of a run: G keeps the moving average of its weights for good (--ema)."""
+        if self.ema_decay and int(self.g_optimizer.iterations.numpy()) > 0:
+            self.g_optimizer.finalize_variable_values(self.generator.trainable_variables)
+
     def discriminate(self, images, labels=None, training=False, augment_seed=None):
         """D's raw outputs for images (and their labels, for a conditional GAN).
 

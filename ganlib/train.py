@@ -356,6 +356,11 @@ def _train_locked(config, extra_callbacks, verbose, chief=True):
     restored = bool(early_stopping and early_stopping.restore_best(gan.generator))
     card = _finish_run(gan, config, data, paths, checkpoint, early_stopping,
                        average=not restored)
+    if not restored:
+        # The run is over (its checkpoint holds the raw weights, to resume from): G keeps
+        # the weights it was saved with, so what a notebook draws and measures from
+        # result.gan is what generator.keras draws, the moving average with --ema.
+        gan.keep_averaged_weights()
     return TrainResult(gan, config.out, cb.read_history(paths["history"]), card)
 
 
