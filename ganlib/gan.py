@@ -82,7 +82,7 @@ class GAN(keras.Model):
 
     def _logged(self):
         names = ["d_loss", "g_loss", "d_real", "d_fake"]  # d_real: mean D(x) (see losses)
-        if self.loss_function.gradient_penalty_weight:
+        if self.loss_function.penalised:
             names.append("gradient_penalty")
         if self.policy.gates_updates:
             names += ["d_updated", "g_updated"]  # share of steps each network moved

@@ -62,6 +62,8 @@ class Knobs:
         False, "draw --label-flip per image instead of once per batch")
     gradient_penalty: float = _knob(None, "gradient-penalty weight (default 10 for wgan_gp, "
                                           "else 0 = off)", float)
+    r1: float = _knob(0.0, "R1 penalty (Mescheder et al. 2018): adds GAMMA/2 x E||grad D(x)||^2 "
+                           "on real images to D's loss, e.g. 1 (0 = off)")
     weight_clip: float = _knob(None, "clip every critic weight to [-C, C] after each update "
                                      "(default 0.01 for wgan, else 0 = off)", float)
     # Updates
@@ -131,6 +133,7 @@ class Knobs:
             ("label-flip", unit(self.label_flip), "a probability in [0, 1)"),
             ("gradient-penalty", _finite(self.gradient_penalty) and self.gradient_penalty >= 0,
              "0 or more"),
+            ("r1", _finite(self.r1) and self.r1 >= 0, "0 or more"),
             ("weight-clip", _finite(self.weight_clip) and self.weight_clip >= 0,
              "positive (or 0 for no clipping)"),
             ("critic-steps", self.critic_steps is not None and 1 <= self.critic_steps <= 100,

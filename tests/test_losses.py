@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from ganlib.losses import BinaryCrossEntropyLoss, HingeLoss, WassersteinLoss
 from ganlib.losses.gradient_penalty import NORM_EPSILON, gradient_penalty
+from ganlib.losses.r1_penalty import r1_penalty
 
 REAL, FAKE = np.array([[2.0], [0.5]], np.float32), np.array([[-1.0], [0.3]], np.float32)
 
@@ -81,6 +82,25 @@ def test_gradient_penalty_matches_a_hand_computation():
         lambda x, labels: critic(x), real, fake, None, tf.constant([1, 2], tf.int64))
     assert float(weighted) == pytest.approx(10 * (norm - 1) ** 2, rel=1e-5)
     assert BinaryCrossEntropyLoss().penalty(None, real, fake, None, None) == 0.0
+
+
+def test_r1_penalty_is_the_squared_gradient_norm_at_the_real_images():
+    # D(x) = |x|^2 / 2 has gradient x: R1 is the mean squared norm of the real images
+    # themselves, so a penalty taken anywhere else (fakes, interpolates) would not match.
+    rng = np.random.default_rng(2)
+    real = tf.constant(rng.standard_normal((8, 4, 4, 1)), tf.float32)
+    fake = tf.constant(rng.standard_normal((8, 4, 4, 1)) + 3.0, tf.float32)
+
+    def bowl(images, labels):
+        return tf.reduce_sum(tf.square(images), axis=[1, 2, 3])[:, None] / 2
+
+    expected = np.mean(np.sum(real.numpy().astype(np.float64) ** 2, axis=(1, 2, 3)))
+    assert float(r1_penalty(bowl, real, None)) == pytest.approx(expected, rel=1e-5)
+    # Through the loss object: gamma / 2 times it, on top of any WGAN-GP penalty.
+    loss = BinaryCrossEntropyLoss(r1_weight=4.0)
+    assert loss.penalised and not BinaryCrossEntropyLoss().penalised
+    assert float(loss.penalty(bowl, real, fake, None, None)) == pytest.approx(2 * expected,
+                                                                             rel=1e-5)
 
 
 def test_gradient_penalty_draws_one_uniform_alpha_per_image():

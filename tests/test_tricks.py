@@ -65,6 +65,18 @@ def test_weight_clipping_keeps_every_critic_weight_within_the_bound(mnist):
     assert isinstance(gan.d_optimizer, keras.optimizers.RMSprop)
 
 
+def test_r1_penalises_d_in_the_compiled_step_and_changes_its_update(mnist):
+    plain, plain_steps = _run_steps("dcgan", mnist, small_knobs(), 1, batch_size=16)
+    penalised, steps = _run_steps("dcgan", mnist, small_knobs(r1=10.0), 1, batch_size=16)
+    assert "gradient_penalty" not in plain_steps.logs[0]
+    penalty = steps.logs[0]["gradient_penalty"]
+    assert penalty > 0 and np.isfinite(penalty)
+    # Same seed, same batch: the penalty is the only difference, and D's loss includes it.
+    assert steps.logs[0]["d_loss"] == pytest.approx(plain_steps.logs[0]["d_loss"] + penalty,
+                                                    rel=1e-4)
+    assert _moved(_weights(plain.discriminator), _weights(penalised.discriminator))
+
+
 def test_a_sleeping_discriminator_does_not_move(mnist):
     # Period 4, asleep 2: D rests in the last two steps of every four.
     knobs = small_knobs(sleep_discriminator=2, sleep_period=4)

@@ -11,8 +11,8 @@ Every loss object has
   targets are 1 for "real" and 0 for "fake" per image (tricks such as noisy labels swap
   them); left out, they are the honest ones,
 - `generator_loss(fake_logits)`,
-- `penalty(discriminate, real, fake, labels, seed)`: a gradient penalty when its weight is
-  set (`gradient_penalty.py`), else 0,
+- `penalty(discriminate, real, fake, labels, seed)`: the gradient penalties whose weights
+  are set (WGAN-GP's in `gradient_penalty.py`, R1 in `r1_penalty.py`), else 0,
 - `scores(logits)`: what the training log shows as "D(x)" and "D(G(z))": a probability
   for BCE, the raw critic value for the others (`probabilities` says which).
 """
@@ -29,5 +29,6 @@ def make_loss(knobs):
     """The loss object for resolved knobs (name, generator loss, smoothing, penalty)."""
     if knobs.loss == "bce":
         return BinaryCrossEntropyLoss(knobs.generator_loss, knobs.label_smoothing,
-                                      knobs.gradient_penalty)
-    return LOSS_CLASSES[knobs.loss](gradient_penalty_weight=knobs.gradient_penalty)
+                                      knobs.gradient_penalty, knobs.r1)
+    return LOSS_CLASSES[knobs.loss](gradient_penalty_weight=knobs.gradient_penalty,
+                                    r1_weight=knobs.r1)

@@ -1,8 +1,9 @@
-"""What every GAN loss shares: per-image targets, an optional gradient penalty, scores."""
+"""What every GAN loss shares: per-image targets, optional gradient penalties, scores."""
 
 from keras import ops
 
 from ganlib.losses.gradient_penalty import gradient_penalty
+from ganlib.losses.r1_penalty import r1_penalty
 
 
 class GanLoss:
@@ -12,8 +13,14 @@ class GanLoss:
     probabilities = False  # True when `scores` are probabilities in [0, 1]
     real_target = 1.0      # D's target for a real image (BCE's label smoothing lowers it)
 
-    def __init__(self, gradient_penalty_weight=0.0):
+    def __init__(self, gradient_penalty_weight=0.0, r1_weight=0.0):
         self.gradient_penalty_weight = float(gradient_penalty_weight or 0.0)
+        self.r1_weight = float(r1_weight or 0.0)  # the gamma of gamma / 2 * E||grad D(x)||^2
+
+    @property
+    def penalised(self):
+        """True when D's loss carries a gradient penalty (WGAN-GP's, R1, or both)."""
+        return bool(self.gradient_penalty_weight or self.r1_weight)
 
     def per_image_loss(self, logits, targets):
         """D's loss for each image given its target (1 = real, 0 = fake)."""
@@ -33,11 +40,14 @@ class GanLoss:
                 + ops.mean(self.per_image_loss(fake_logits, fake_targets)))
 
     def penalty(self, discriminate, real, fake, labels, seed):
-        """The weighted gradient penalty on interpolates, or 0 when it is off."""
-        if not self.gradient_penalty_weight:
-            return 0.0
-        return self.gradient_penalty_weight * gradient_penalty(discriminate, real, fake,
-                                                               labels, seed)
+        """The weighted gradient penalties (on interpolates; R1 on real images), or 0."""
+        total = 0.0
+        if self.gradient_penalty_weight:
+            total += self.gradient_penalty_weight * gradient_penalty(discriminate, real, fake,
+                                                                     labels, seed)
+        if self.r1_weight:
+            total += 0.5 * self.r1_weight * r1_penalty(discriminate, real, labels)
+        return total
 
     def scores(self, logits):
         """What to log as D's verdict: raw critic values (BCE overrides: probabilities)."""

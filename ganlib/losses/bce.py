@@ -33,8 +33,8 @@ class BinaryCrossEntropyLoss(GanLoss):
     probabilities = True
 
     def __init__(self, generator_loss="non_saturating", label_smoothing=0.0,
-                 gradient_penalty_weight=0.0):
-        super().__init__(gradient_penalty_weight)
+                 gradient_penalty_weight=0.0, r1_weight=0.0):
+        super().__init__(gradient_penalty_weight, r1_weight)
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator_loss must be one of {GENERATOR_LOSSES}")
         self.generator_loss_kind = generator_loss
