@@ -95,11 +95,16 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
     novelty = round(metrics.novelty(generated, to_unit_range(floor_set),
                                     to_unit_range(all_real)), 3)
     precision, recall = metrics.precision_recall(real_features, fake_features)
+    # The same two numbers for real images against real images: the ceiling a perfect
+    # generator would reach at this N (below 1: the k-NN balls of a finite set miss some).
+    real_precision, real_recall = metrics.precision_recall(real_features, floor_features)
+    ceilings = {"real_precision": round(real_precision, 3),
+                "real_recall": round(real_recall, 3)}
     if label_free:
         return {"num_images": num, "seed": seed, "judge": "rotation-prediction features",
                 "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
                 "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
-                "precision": round(precision, 3), "recall": round(recall, 3),
+                "precision": round(precision, 3), "recall": round(recall, 3), **ceilings,
                 "novelty": novelty, "judge_fingerprint": fingerprint}
     classes = card.get("classes") or list(range(fake_probabilities.shape[1]))
     shares, covered = metrics.class_coverage(fake_probabilities, classes)
@@ -107,7 +112,7 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
         "num_images": num, "seed": seed,
         "fcd": round(fcd, 3), "fcd_real_floor": round(floor, 3),
         "fcd_over_floor": round(fcd / floor, 2) if floor > 0 else None,
-        "precision": round(precision, 3), "recall": round(recall, 3),
+        "precision": round(precision, 3), "recall": round(recall, 3), **ceilings,
         "classifier_score": round(metrics.classifier_score(fake_probabilities), 3),
         "classes_covered": covered, "num_classes_expected": len(classes),
         "class_shares": {str(k): round(v, 3) for k, v in shares.items()},
@@ -127,6 +132,9 @@ def format_result(name, result):
     if "precision" in result:
         lines.append(f"  precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
                      "(realistic / covering the data, k = 3 nearest neighbours)")
+        if "real_precision" in result:
+            lines.append(f"  real images against real: precision {result['real_precision']:.3f}"
+                         f"  recall {result['real_recall']:.3f}  (the ceiling at this N)")
     if "judge" in result:
         lines[-1] += f"  on {result['judge']} (no labels: no class coverage)"
     else:

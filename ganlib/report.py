@@ -126,6 +126,22 @@ def results_table(cards):
     return "\n".join(rows)
 
 
+def real_ceilings(cards):
+    """'mnist 0.89 / 0.89, ...': precision / recall of real images against real ones, per
+    dataset, from the cards that measured them (a perfect generator's score at N = 1000)."""
+    pairs = {}
+    for card in cards:
+        m = card["metrics"]
+        if "real_precision" in m:
+            pairs.setdefault(card["dataset"], set()).add((m["real_precision"], m["real_recall"]))
+    def span(values):  # "0.89", or "0.86-0.87" where the cards differ at two decimals
+        shown = sorted({f"{value:.2f}" for value in values})
+        return shown[0] if len(shown) == 1 else f"{shown[0]}-{shown[-1]}"
+
+    return ", ".join(f"`{dataset}` {span(p for p, _ in found)} / {span(r for _, r in found)}"
+                     for dataset, found in sorted(pairs.items()))
+
+
 def late_training_gap(history, share=0.25):
     """Mean D(x) - D(G(z)) over the last `share` of epochs: how clearly D separates them."""
     tail = history[-max(1, round(len(history) * share)):]
@@ -372,7 +388,10 @@ def render_markdown(cards, histories, checks, models_link="../trained_models",
         "the share of generated images inside the 3-nearest-neighbour balls of the real ones "
         "(are they realistic?) and the share of real images inside the generated ones' balls "
         "(is the data covered?). 1 is best for both; '-' for models shipped before they "
-        "were measured.",
+        "were measured."
+        + (" Real images do not reach 1 either: a second set of 1000 real images, judged "
+           f"against the first, reads {real_ceilings(cards)} (precision / recall), the "
+           "ceiling at this N." if real_ceilings(cards) else ""),
         "- **Without labels** (Pokemon, your own folders) the classifier is replaced by a "
         "network trained to tell which of four quarter turns was applied to an image. Its "
         "features separate sprite-like shapes from blobs and show how the samples spread, "

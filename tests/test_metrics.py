@@ -108,6 +108,9 @@ def test_evaluate_prints_the_numbers_in_the_shipped_card(card, capsys):
         keys = ["fcd", "fcd_real_floor", "classifier_score", "classes_covered"]
     if card.get("num_classes"):
         keys.append("conditional_accuracy")
+    # Real images judged against real ones: what a perfect generator would score at N = 1000.
+    keys += ["real_precision", "real_recall"]
+    assert 0.7 < measured["real_precision"] < 1 and 0.7 < measured["real_recall"] < 1
     for key in keys:
         # The same seed gives the same images; another CPU may round a little differently.
         assert measured[key] == pytest.approx(card["metrics"][key], rel=0.02), key

@@ -150,3 +150,17 @@ def test_keep_as_before_never_writes_over_the_kept_numbers(tmp_path):
     with open(kept, "rb") as file:
         assert file.read() == before
     assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def test_real_ceilings_name_each_datasets_real_against_real_scores():
+    from ganlib.report import real_ceilings
+
+    def card(dataset, precision, recall):
+        return {"dataset": dataset,
+                "metrics": {"real_precision": precision, "real_recall": recall}}
+
+    cards = [card("mnist", 0.887, 0.894), card("mnist", 0.887, 0.894),
+             card("fashion_mnist", 0.858, 0.864), card("fashion_mnist", 0.861, 0.864),
+             {"dataset": "pokemon", "metrics": {"fcd": 1.0}}]  # measured before the ceiling
+    assert real_ceilings(cards) == "`fashion_mnist` 0.86 / 0.86, `mnist` 0.89 / 0.89"
+    assert real_ceilings(cards[4:]) == ""
