@@ -53,6 +53,11 @@ ARMS = {
     "r1": ("dcgan", ["--r1", "1"]),
     "minibatch_discrimination_ema_r1": ("dcgan", ["--minibatch-discrimination", "--ema", "0.999",
                                                   "--r1", "1"]),
+    # The same pair with a generator twice as wide (every conv layer's filters doubled):
+    # does G's capacity limit how realistic the digits get?
+    "minibatch_discrimination_ema_wide_generator": ("dcgan", ["--minibatch-discrimination",
+                                                              "--ema", "0.999",
+                                                              "--g-filters", "2"]),
     # Notebook 05's experiment: AD-GAN's decaying dropout against the DCGAN's fixed 0.3
     # (the baseline) and against no dropout at all.
     "adgan": ("adgan", []),
@@ -254,7 +259,7 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     # 50,000 images (10 epochs of the offline sample) leave the DCGAN at blobs (FCD 57x
     # its floor, 5 classes, in a first try): too early to compare tricks. 100,000 (20
-    # epochs, 3 to 26 minutes per run on a 2-core CPU) puts 60 runs (20 arms x 3 seeds)
+    # epochs, 3 to 26 minutes per run on a 2-core CPU) puts 63 runs (21 arms x 3 seeds)
     # at 3 to 26 hours, which is why the comparison resumes where it stopped.
     parser.add_argument("--images", type=int, default=100_000,
                         help="real images shown to D per run (default 100,000)")
