@@ -58,6 +58,10 @@ ARMS = {
     "minibatch_discrimination_ema_wide_generator": ("dcgan", ["--minibatch-discrimination",
                                                               "--ema", "0.999",
                                                               "--g-filters", "2"]),
+    # ... and with a discriminator twice as wide instead: which side's capacity matters?
+    "minibatch_discrimination_ema_wide_discriminator": ("dcgan", ["--minibatch-discrimination",
+                                                                  "--ema", "0.999",
+                                                                  "--d-filters", "2"]),
     # Notebook 05's experiment: AD-GAN's decaying dropout against the DCGAN's fixed 0.3
     # (the baseline) and against no dropout at all.
     "adgan": ("adgan", []),
@@ -259,7 +263,7 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     # 50,000 images (10 epochs of the offline sample) leave the DCGAN at blobs (FCD 57x
     # its floor, 5 classes, in a first try): too early to compare tricks. 100,000 (20
-    # epochs, 3 to 26 minutes per run on a 2-core CPU) puts 63 runs (21 arms x 3 seeds)
+    # epochs, 3 to 26 minutes per run on a 2-core CPU) puts 66 runs (22 arms x 3 seeds)
     # at 3 to 26 hours, which is why the comparison resumes where it stopped.
     parser.add_argument("--images", type=int, default=100_000,
                         help="real images shown to D per run (default 100,000)")
