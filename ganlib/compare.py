@@ -264,7 +264,7 @@ def main(argv=None):
     # 50,000 images (10 epochs of the offline sample) leave the DCGAN at blobs (FCD 57x
     # its floor, 5 classes, in a first try): too early to compare tricks. 100,000 (20
     # epochs, 3 to 26 minutes per run on a 2-core CPU) puts 66 runs (22 arms x 3 seeds)
-    # at 3 to 26 hours, which is why the comparison resumes where it stopped.
+    # at 3 to 29 hours, which is why the comparison resumes where it stopped.
     parser.add_argument("--images", type=int, default=100_000,
                         help="real images shown to D per run (default 100,000)")
     parser.add_argument("--runs", default=os.path.join("runs", "compare"),
