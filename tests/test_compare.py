@@ -155,9 +155,13 @@ def test_rescore_scores_old_lines_again_with_todays_judge_and_loses_no_line(tmp_
     assert compare.main(["--rescore", "--runs", str(runs), "--results", str(results)]) == 0
     lines = {line["arm"]: line for line in compare.recorded(results)}
     assert set(lines) == {"baseline", "hinge", "ema"}
-    # The shipped card was measured by the same judge, same N and seed: the same numbers.
-    assert lines["baseline"]["fcd_over_floor"] == shipped["fcd_over_floor"]
-    assert lines["baseline"]["fcd"] == shipped["fcd"] and 0 < lines["baseline"]["precision"] <= 1
+    # The shipped card was measured by the same judge, same N and seed: the same numbers, up
+    # to the arithmetic of the CPU (oneDNN picks other kernels with and without AVX-512:
+    # 2.30x on the EPYC that shipped it, 2.33x on an AVX2-only one).
+    assert lines["baseline"]["fcd_over_floor"] == pytest.approx(shipped["fcd_over_floor"],
+                                                                rel=0.03)
+    assert lines["baseline"]["fcd"] == pytest.approx(shipped["fcd"], rel=0.03)
+    assert 0 < lines["baseline"]["precision"] <= 1
     assert lines["baseline"]["judge"] == judge_fingerprint("mnist")
     assert lines["hinge"]["fcd_over_floor"] == 42.0 and lines["hinge"]["judge"] == "an-old-judge"
     # The report says that one line is still the earlier judge's.
