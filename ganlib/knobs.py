@@ -46,6 +46,9 @@ class Knobs:
     minibatch_kernel_dim: int = _knob(5, "minibatch discrimination: dimension of each kernel")
     spectral_norm: bool = _knob(
         False, "spectral normalisation of every discriminator layer (Miyato et al. 2018)")
+    projection: bool = _knob(
+        False, "conditional D: also add <label embedding, D's features> to its logit "
+               "(projection discriminator, Miyato & Koyama 2018)")
     # Small data and smoother samples
     diff_augment: str = _knob(
         "", "DiffAugment (Zhao et al. 2020): the same random, differentiable changes to every "
@@ -99,6 +102,9 @@ class Knobs:
         knobs = dataclasses.replace(self, **filled)
         if knobs.sleep_discriminator and not knobs.sleep_period:
             knobs.sleep_period = 5 * knobs.sleep_discriminator
+        if knobs.projection and not variant.conditional:
+            raise GanlibError(f"--projection needs labels, and {variant.name} has none: use "
+                              "cgan, cdcgan or cwgan_gp, or leave --projection out")
         return knobs.validate()
 
     def validate(self):

@@ -9,6 +9,8 @@ critic's output is a score, not a probability. Three options serve the tricks:
 dimension) adds a minibatch-discrimination layer before the output, and `spectral_norm`
 divides each layer's kernel by its largest singular value (Keras's SpectralNormalization),
 so no layer can stretch its input by more than 1: a smoother D, without a penalty term.
+A conditional D with `projection` also scores how well its features match the label's
+learned embedding (the projection discriminator), on top of seeing the label at its input.
 
 The two families:
 - MLP (Goodfellow et al., 2014): fully connected layers on flattened images.
@@ -55,15 +57,28 @@ def _normalised(layer, spectral_norm):
     return layers.SpectralNormalization(layer) if spectral_norm else layer
 
 
-def _output(x, minibatch, weight_clip, spectral_norm=False):
-    """D's last layer: one raw output, after minibatch discrimination if asked for."""
+def _output(x, minibatch, weight_clip, spectral_norm=False, projection=None):
+    """D's last layer: one raw output, after minibatch discrimination if asked for.
+
+    `projection` = (label input, number of classes) adds the projection discriminator's
+    label term (Miyato & Koyama 2018): logit = w.h + embed(y).h for D's features h. The
+    label then speaks where D decides, not only at the input among 784 pixels.
+    """
     if minibatch:
         kernels, kernel_dim = minibatch
         x = MinibatchDiscrimination(kernels, kernel_dim, weight_constraint(weight_clip),
                                     name="minibatch_discrimination")(x)
     # float32 even under mixed precision: the losses need the logit at full precision.
-    return _normalised(layers.Dense(1, name="logit", dtype="float32", **_clipped(weight_clip)),
-                       spectral_norm)(x)
+    logit = _normalised(layers.Dense(1, name="logit_unconditional" if projection else "logit",
+                                     dtype="float32", **_clipped(weight_clip)), spectral_norm)(x)
+    if not projection:
+        return logit
+    label, num_classes = projection
+    embedding = layers.Embedding(num_classes, x.shape[-1], name="label_embedding",
+                                 embeddings_constraint=weight_constraint(weight_clip))(label)
+    embedding = layers.Flatten(name="label_embedding_flat")(embedding)
+    label_term = layers.Dot(axes=1, name="label_projection", dtype="float32")([x, embedding])
+    return layers.Add(name="logit", dtype="float32")([logit, label_term])
 
 
 def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
@@ -82,7 +97,7 @@ def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512
 
 
 def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dropout=0.3,
-                      weight_clip=0.0, minibatch=None, spectral_norm=False):
+                      weight_clip=0.0, minibatch=None, spectral_norm=False, projection=False):
     """MLP discriminator: flattened image (+ one-hot label) -> 1024-512-256 -> one logit."""
     clip = _clipped(weight_clip)
     image = keras.Input(shape=image_shape, name="image")
@@ -94,7 +109,8 @@ def mlp_discriminator(image_shape, num_classes=None, units=(1024, 512, 256), dro
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    logit = _output(x, minibatch, weight_clip, spectral_norm)
+    logit = _output(x, minibatch, weight_clip, spectral_norm,
+                    projection=(inputs[-1], num_classes) if projection and num_classes else None)
     name = "cgan_discriminator" if num_classes else "mlp_discriminator"
     return keras.Model(inputs if num_classes else image, logit, name=name)
 
@@ -154,7 +170,8 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
 
 def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_layers=0,
                        dropout=0.3, scheduled_dropout=False, conv_layers=None,
-                       weight_clip=0.0, minibatch=None, spectral_norm=False):
+                       weight_clip=0.0, minibatch=None, spectral_norm=False,
+                       projection=False):
     """DCGAN discriminator: stride-2 convs (64, 128, ...) with LeakyReLU and Dropout -> logit.
 
     It has as many stride-2 convs as the generator has upsamplings (2 for 28 and 32 px, 3
@@ -188,6 +205,7 @@ def conv_discriminator(image_shape, num_classes=None, filters=1.0, extra_dense_l
     for _ in range(extra_dense_layers):
         x = _normalised(layers.Dense(base * 4, **clip), spectral_norm)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    logit = _output(x, minibatch, weight_clip, spectral_norm)
+    logit = _output(x, minibatch, weight_clip, spectral_norm,
+                    projection=(label, num_classes) if projection and num_classes else None)
     name = "cdcgan_discriminator" if num_classes else "dcgan_discriminator"
     return keras.Model(inputs if num_classes else image, logit, name=name)

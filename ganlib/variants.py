@@ -83,6 +83,7 @@ def build_networks(variant, image_shape, num_classes, knobs):
     knobs = knobs.resolved(variant)
     classes = num_classes if variant.conditional else None
     critic = dict(weight_clip=knobs.weight_clip, spectral_norm=knobs.spectral_norm,
+                  projection=knobs.projection,
                   minibatch=((knobs.minibatch_kernels, knobs.minibatch_kernel_dim)
                              if knobs.minibatch_discrimination else None))
     if not variant.convolutional:

@@ -136,6 +136,7 @@ BAD_TRICKS = [
     (["dcgan", "--optimizer", "sgd"], "--optimizer"),
     (["dcgan", "--patience", "0"], "--patience", "at least 1"),
     (["wgan", "--spectral-norm"], "--weight-clip and --spectral-norm"),
+    (["dcgan", "--projection"], "--projection needs labels"),
     (["dcgan", "--ema", "1"], "--ema", "[0, 1)"),
     (["dcgan", "--diff-augment", "rotate"], "--diff-augment"),
     (["dcgan", "--diff-augment", "color"], "needs colour images"),

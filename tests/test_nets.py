@@ -1,5 +1,6 @@
 """Networks: the reference architectures, other image sizes, conditioning that matters."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -63,3 +64,22 @@ def test_conditional_networks_use_the_label(name):
     same_images = np.repeat(images[:1], 2, axis=0)
     logits = np.asarray(discriminator([same_images, labels]))
     assert logits[0, 0] != logits[1, 0]
+
+
+@pytest.mark.parametrize("name", ["cgan", "cdcgan"])
+def test_projection_adds_the_label_embeddings_inner_product_with_ds_features(name):
+    _, discriminator = build_networks(get_variant(name), (28, 28, 1), 10,
+                                      Knobs(latent_dim=16, projection=True, d_dropout=0.0))
+    images = np.random.default_rng(2).uniform(-1, 1, (3, 28, 28, 1)).astype("float32")
+    labels = np.array([[0], [3], [9]], "int32")
+    # Set the embedding by hand, so the expected term is known: row y = (y + 1) / 100.
+    embedding = discriminator.get_layer("label_embedding")
+    rows = (np.arange(10)[:, None] + 1) / 100 * np.ones(embedding.embeddings.shape)
+    embedding.embeddings.assign(rows.astype("float32"))
+    features_model = keras.Model(
+        discriminator.inputs, [discriminator.get_layer("label_projection").input[0],
+                               discriminator.get_layer("logit_unconditional").output])
+    features, unconditional = (np.asarray(t) for t in features_model([images, labels]))
+    expected = unconditional[:, 0] + np.sum(features * rows[labels[:, 0]], axis=1)
+    logits = np.asarray(discriminator([images, labels]))[:, 0]
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)
