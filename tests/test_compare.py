@@ -177,9 +177,15 @@ def test_the_improved_recipe_is_a_valid_command_for_every_family():
         knobs = parse_args([name, "--out", "runs/x", *improved_options(name)])[0].resolved().knobs
         assert knobs.ema == 0.999, name
         # A gradient penalty treats samples one by one: no layer that compares them; and
-        # an MLP discriminator that compares them wins at once (ganlib/recipes.py).
+        # an MLP discriminator wins at once with the default layer, so it gets a small one.
+        # The cGAN's labels keep every class in play; it adds the projection instead.
         assert knobs.minibatch_discrimination == (
-            variant.convolutional and not variant.gradient_penalty), name
+            not variant.gradient_penalty and name != "cgan"), name
+        assert knobs.projection == (name == "cgan"), name
+        if variant.convolutional:
+            assert (knobs.minibatch_kernels, knobs.minibatch_kernel_dim) == (50, 5), name
+        elif knobs.minibatch_discrimination:
+            assert (knobs.minibatch_kernels, knobs.minibatch_kernel_dim) == (10, 3), name
 
 
 def test_the_report_sets_bfloat16_runs_beside_float32_ones(tmp_path):
