@@ -48,7 +48,10 @@ what it lacked was obedience to the label. Its D sees the label only as 10 of 79
 so the shipped cGAN adds the projection discriminator (`--projection`, Miyato & Koyama
 2018: the label's learned embedding, dotted with D's last features, is added to the
 logit). Over the same 400 epochs from seed 0, with the EMA, its conditional accuracy went
-from 96.7% to 98.3% and its FCD from 2.37x the floor to 2.27x.
+from 96.7% to 98.3% and its FCD from 2.37x the floor to 2.27x. The cDCGAN, whose D already
+sees the label in every convolution, gained too: with `--projection` on its recipe it
+reached 98.8% conditional accuracy and 1.27x (against 98.2% and 1.39x), best at 249,600
+images, so the shipped cDCGAN adds it.
 """
 
 # For the convolutional BCE families (dcgan, cdcgan, adgan).
@@ -56,6 +59,8 @@ IMPROVED_OPTIONS = ("--minibatch-discrimination", "--ema", "0.999")
 # For the MLP families: the same layer, small enough that D does not win at once.
 MLP_OPTIONS = ("--minibatch-discrimination", "--minibatch-kernels", "10",
                "--minibatch-kernel-dim", "3", "--ema", "0.999")
+# The conditional DCGAN: the same, plus the label's say in D's logit.
+CDCGAN_OPTIONS = IMPROVED_OPTIONS + ("--projection",)
 # For the conditional MLP: its labels already keep every class in play.
 CGAN_OPTIONS = ("--projection", "--ema", "0.999")
 # For the Wasserstein families with a gradient penalty.
@@ -71,4 +76,4 @@ def improved_options(variant_name):
         return EMA_ONLY_OPTIONS
     if not variant.convolutional:
         return CGAN_OPTIONS if variant.conditional else MLP_OPTIONS
-    return IMPROVED_OPTIONS
+    return CDCGAN_OPTIONS if variant.conditional else IMPROVED_OPTIONS

@@ -181,7 +181,7 @@ def test_the_improved_recipe_is_a_valid_command_for_every_family():
         # The cGAN's labels keep every class in play; it adds the projection instead.
         assert knobs.minibatch_discrimination == (
             not variant.gradient_penalty and name != "cgan"), name
-        assert knobs.projection == (name == "cgan"), name
+        assert knobs.projection == (name in ("cgan", "cdcgan")), name
         if variant.convolutional:
             assert (knobs.minibatch_kernels, knobs.minibatch_kernel_dim) == (50, 5), name
         elif knobs.minibatch_discrimination:
