@@ -28,8 +28,8 @@ which a layer comparing the samples of a batch would break. With the EMA and 800
 (12,000 generator updates, ten times the first run's) the MNIST WGAN-GP went from 13.63x
 its floor to 3.11x.
 
-The MLP families (vanilla, cgan) need a *small* minibatch-discrimination layer. With the
-default one (50 kernels of dimension 5) their discriminator wins at once and for good:
+The vanilla GAN needs a *small* minibatch-discrimination layer. With the default one (50
+kernels of dimension 5) an MLP discriminator wins at once and for good:
 trained for 12 epochs from seed 0, the vanilla GAN's D loss fell to 0.00 by epoch 5 and G's
 loss climbed past 9, against 0.5-0.6 and about 2 without it; a run meant for 400 epochs drew
 only noise until early stopping ended it at epoch 82. The MLP's early samples are all
@@ -54,9 +54,9 @@ reached 98.8% conditional accuracy and 1.27x (against 98.2% and 1.39x), best at 
 images, so the shipped cDCGAN adds it.
 """
 
-# For the convolutional BCE families (dcgan, cdcgan, adgan).
+# For the unconditional convolutional BCE families (dcgan, adgan).
 IMPROVED_OPTIONS = ("--minibatch-discrimination", "--ema", "0.999")
-# For the MLP families: the same layer, small enough that D does not win at once.
+# For the vanilla GAN: the same layer, small enough that its MLP D does not win at once.
 MLP_OPTIONS = ("--minibatch-discrimination", "--minibatch-kernels", "10",
                "--minibatch-kernel-dim", "3", "--ema", "0.999")
 # The conditional DCGAN: the same, plus the label's say in D's logit.
