@@ -77,12 +77,13 @@ def evaluate_generator(generator, card, num=1000, seed=0, classifier=None,
         raise GanlibError(f"the {dataset} judge takes {judged} images but this generator draws "
                           f"{drawn}; train a judge at that size with `python -m "
                           "ganlib.classifier` and pass it with --classifier")
-    labels = sample_labels(card, num)
-    noise = latent_noise(num, card["latent_dim"], seed)
-    generated = generate_images(generator, noise, labels)
+    # The real sets first: a --num the dataset cannot fill is refused before any drawing.
     options = dataset_options(card)
     reference, floor_set, all_real = real_sets(dataset, num, card.get("classes"), with_all=True,
                                                options=options)
+    labels = sample_labels(card, num)
+    noise = latent_noise(num, card["latent_dim"], seed)
+    generated = generate_images(generator, noise, labels)
     # Which judge file measured this: numbers from two judges are not comparable.
     fingerprint = judge_fingerprint(dataset, classifier_file)
     real_features, floor_features = _real_features(

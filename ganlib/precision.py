@@ -15,6 +15,11 @@ So `--precision auto` (the default) picks bfloat16 only where it measured faster
 `avx512_bf16` on an AMD CPU. A resumed run keeps the precision it started with, whatever
 machine it resumes on.
 
+A generator keeps its training policy in its .keras file, so one shipped from a bfloat16
+machine would be emulated on an AVX2 CPU. `for_this_cpu` (called by
+`ganlib.sample.load_generator`) rebuilds such a model in float32 where bfloat16 does not
+pay: the same weights, and 1,000 DCGAN digits in 3.3 s instead of 36 s on an AVX2 EPYC.
+
 The discriminator's output and the generator's image stay float32 (`nets.py` gives those
 layers `dtype="float32"`), so the losses are computed at full precision either way.
 
@@ -98,6 +103,37 @@ def xla_pays(precision, flags=None):
     """Whether XLA speeds the step up here: only float32 on a CPU without AVX-512."""
     flags = cpu_flags() if flags is None else flags
     return precision == "float32" and "avx512f" not in flags
+
+
+def for_this_cpu(model):
+    """A model trained under mixed_bfloat16, rebuilt to compute in float32 where bfloat16
+    does not pay on this CPU (the same weights; the model as it is everywhere else).
+
+    Inference needs no float32 master weights, so the rebuilt model computes exactly what
+    a float32-trained one with these weights would.
+    """
+    if resolve("auto") == "bfloat16" or not _computes_in_bfloat16(model):
+        return model
+    config = _with_float32_policies(model.get_config())
+    rebuilt = model.__class__.from_config(config)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
+
+
+def _computes_in_bfloat16(model):
+    return any(getattr(layer, "compute_dtype", None) == "bfloat16" for layer in model.layers)
+
+
+def _with_float32_policies(config):
+    """A model config with every mixed_bfloat16 dtype policy replaced by float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy" and \
+                config.get("config", {}).get("name") == "mixed_bfloat16":
+            return {**config, "config": {**config["config"], "name": "float32"}}
+        return {key: _with_float32_policies(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_with_float32_policies(value) for value in config]
+    return config
 
 
 def apply(precision):

@@ -26,6 +26,7 @@ import numpy as np
 from ganlib import cli
 from ganlib.data import to_uint8
 from ganlib.errors import GanlibError
+from ganlib.precision import for_this_cpu
 from ganlib.quiet import import_tensorflow_quietly
 from ganlib.variants import VARIANTS, get_variant
 
@@ -51,6 +52,8 @@ def load_generator(path):
         raise GanlibError(f"{path} is a Keras model but not a generator (it takes "
                           f"{_input_shapes(generator)}); pass a generator saved by ganlib, "
                           "e.g. runs/NAME/generator.keras")
+    # Trained on a machine where bfloat16 pays? Here it may be emulated, 10x slower.
+    generator = for_this_cpu(generator)
     return generator, _read_card(path, generator)
 
 

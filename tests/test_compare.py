@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import assert_clean_error, run_main, run_module
+from conftest import assert_clean_error, run_main
 from ganlib import compare
 from ganlib.report import comparison_section
 
@@ -47,10 +47,11 @@ def test_bad_arguments_are_refused(tmp_path):
     results = tmp_path / "r.jsonl"
     for arguments, phrase in ((["--arms", "baseline,magic"], "unknown arm 'magic'"),
                               (["--seeds", "one"], "--seeds"), (["--images", "0"], "--images")):
-        assert_clean_error(run_module("ganlib.compare", *arguments, "--results", results),
+        # In-process: the command's own parse and checks, before any training.
+        assert_clean_error(run_main("ganlib.compare", *arguments, "--results", results),
                            phrase)
     # A precision it does not know: argparse's one line (after the usage), exit 2.
-    result = run_module("ganlib.compare", "--precision", "float16", "--results", results)
+    result = run_main("ganlib.compare", "--precision", "float16", "--results", results)
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(errors) == 1 and "--precision" in errors[0], result.stderr

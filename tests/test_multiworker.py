@@ -75,19 +75,21 @@ def test_two_workers_match_one_process_and_resume_after_a_restart(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mw", "mw.worker-1", "single"]
 
 
-def test_malformed_tf_config_is_one_clear_line(tmp_path):
+def test_malformed_tf_config_is_one_clear_line(tmp_path, monkeypatch):
+    from conftest import run_main
+
     cases = {None: "needs TF_CONFIG", "{not json": "not a valid cluster description",
              '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}':
                  "not a valid cluster description",
              '{"cluster": {"worker": ["no-port"]}, "task": {"type": "worker", "index": 0}}':
                  "host:port"}
     for tf_config, phrase in cases.items():
-        env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
-        if tf_config is not None:
-            env["TF_CONFIG"] = tf_config
-        result = subprocess.run(
-            [sys.executable, "-m", "ganlib.train", "dcgan", "--distribute", "multiworker",
-             "--out", str(tmp_path / "run")], env={**env, "PYTHONPATH": ROOT},
-            capture_output=True, text=True, timeout=120)
+        # In-process: TF_CONFIG is checked before TensorFlow is asked for anything.
+        if tf_config is None:
+            monkeypatch.delenv("TF_CONFIG", raising=False)
+        else:
+            monkeypatch.setenv("TF_CONFIG", tf_config)
+        result = run_main("ganlib.train", "dcgan", "--distribute", "multiworker",
+                          "--out", tmp_path / "run")
         assert_clean_error(result, phrase)
         assert not (tmp_path / "run").exists()

@@ -76,3 +76,28 @@ def test_a_resumed_run_keeps_its_xla_choice_unless_told(tmp_path, monkeypatch):
     assert train._xla(forced, str(config_path), "bfloat16") is False  # --no-xla wins
     distributed = train.TrainConfig("dcgan", str(tmp_path), distribute="mirrored")
     assert train._xla(distributed, str(config_path), "float32") is False
+
+
+def test_a_bfloat16_generator_draws_in_float32_where_bfloat16_does_not_pay(monkeypatch):
+    """The shipped DCGAN was trained under mixed_bfloat16: on a CPU where that is emulated,
+    load_generator rebuilds it in float32, with the same weights and nearly the same images."""
+    import keras
+
+    from ganlib.sample import generate_images, latent_noise, load_generator, shipped_model_path
+
+    path = shipped_model_path("dcgan", "mnist")
+    as_saved = keras.models.load_model(path, compile=False)
+    assert any(layer.compute_dtype == "bfloat16" for layer in as_saved.layers)
+    monkeypatch.setenv(precision.AUTO_OVERRIDE, "float32")  # as on an AVX2-only CPU
+    rebuilt, card = load_generator(path)
+    assert {layer.compute_dtype for layer in rebuilt.layers} == {"float32"}
+    assert card["variant"] == "dcgan"
+    for saved, loaded in zip(as_saved.weights, rebuilt.weights):
+        np.testing.assert_array_equal(np.asarray(saved), np.asarray(loaded))
+    noise = latent_noise(16, 100, 0)
+    difference = np.abs(generate_images(rebuilt, noise) - generate_images(as_saved, noise))
+    assert difference.mean() < 0.01  # bfloat16 keeps ~3 significant digits
+    # Where bfloat16 pays, the model stays as it was saved.
+    monkeypatch.setenv(precision.AUTO_OVERRIDE, "bfloat16")
+    kept, _ = load_generator(path)
+    assert any(layer.compute_dtype == "bfloat16" for layer in kept.layers)

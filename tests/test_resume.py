@@ -118,17 +118,17 @@ def test_sigterm_writes_a_checkpoint_at_the_current_step_and_exits_143(tmp_path)
 
 
 def test_a_second_training_on_the_same_folder_is_refused_until_the_first_dies(tmp_path):
-    from conftest import assert_clean_error, run_module
+    from conftest import assert_clean_error, run_main, run_module
 
     out = tmp_path / "run"
-    # Long enough to outlive the second command's start-up (TensorFlow's import included).
-    long_run = ("--epochs", "1000")
+    long_run = ("--epochs", "1000")  # it is killed below, long before the end
     first = _train(out, "dcgan", *long_run)
     try:
         deadline = time.time() + 300
         while time.time() < deadline and _checkpoint_step(out) is None:
             time.sleep(0.05)
-        second = run_module("ganlib.train", *RUNS["dcgan"], *COMMON, *long_run, "--out", out)
+        # In-process: the folder's lock is checked before any training starts.
+        second = run_main("ganlib.train", *RUNS["dcgan"], *COMMON, *long_run, "--out", out)
         error = assert_clean_error(second, "being trained right now", f"process {first.pid}")
         assert "choose another --out" in error
     finally:
