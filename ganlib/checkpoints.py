@@ -31,8 +31,10 @@ from ganlib.files import atomic_write
 
 def training_variables(gan):
     """Every variable a resumed run needs, in a fixed order."""
+    # The InfoGAN code head comes last (empty without it), so older checkpoints still fit.
     return (gan.generator.variables + gan.discriminator.variables
-            + gan.d_optimizer.variables + gan.g_optimizer.variables + gan.state_variables)
+            + gan.d_optimizer.variables + gan.g_optimizer.variables + gan.state_variables
+            + gan.code_variables)
 
 
 def save_checkpoint(path, gan, state):

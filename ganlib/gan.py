@@ -20,7 +20,9 @@ The pieces that vary between families are plugged in, each from its own module:
 - `policy` (`ganlib.tricks.update_policies`): which updates this step makes;
 - `label_noise` (`ganlib.tricks.label_noise`): D's targets swapped at random;
 - `diff_augment` (`ganlib.tricks.diff_augment`): random differentiable changes to every
-  image D sees in training, real and generated alike.
+  image D sees in training, real and generated alike;
+- `code_reader` (`ganlib.tricks.latent_code`, InfoGAN): a head on D that must read back
+  the category G's noise picked; its loss is added to both networks' losses.
 
 The model counts its own steps (`step`), so a step in which G rests still counts, and
 draws every random number of the step from stateless seeds (seed, step): the images and
@@ -51,7 +53,7 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=None, loss=None,
                  critic_steps=1, update="simultaneous", policy=None, label_noise=None,
-                 diff_augment=None, ema_decay=0.0, seed=0, **kwargs):
+                 diff_augment=None, ema_decay=0.0, code_reader=None, seed=0, **kwargs):
         super().__init__(**kwargs)
         if update not in UPDATES:
             raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
@@ -66,6 +68,7 @@ class GAN(keras.Model):
         self.label_noise = label_noise or LabelNoise()
         self.diff_augment = diff_augment or DiffAugment()
         self.ema_decay = float(ema_decay)  # G's optimizer keeps a moving average of G
+        self.code_reader = code_reader
         self.seed = int(seed)
         # The global step: G may rest on some steps, so its optimizer cannot count them.
         self.step = keras.Variable(0, dtype="int64", trainable=False,
@@ -88,12 +91,25 @@ class GAN(keras.Model):
             names += ["d_updated", "g_updated"]  # share of steps each network moved
         if self.label_noise.flip_probability or self.policy.name == "boost":
             names.append("d_labels_swapped")  # share of D's targets swapped
+        if self.code_reader:
+            names.append("code_loss")  # how badly Q reads G's code (ln K at chance)
         return names
 
     @property
     def conditional(self):
         """True when both networks also take the class label."""
         return bool(self.num_classes)
+
+    @property
+    def discriminator_trainables(self):
+        """What D's optimizer updates: D's weights, and InfoGAN's code head if there is one."""
+        extra = self.code_reader.trainable_variables if self.code_reader else []
+        return self.discriminator.trainable_variables + extra
+
+    @property
+    def code_variables(self):
+        """The InfoGAN code head's weights (empty without --info-code), for checkpoints."""
+        return list(self.code_reader.variables) if self.code_reader else []
 
     @property
     def state_variables(self):
@@ -110,7 +126,7 @@ class GAN(keras.Model):
         super().compile(**kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-        d_optimizer.build(self.discriminator.trainable_variables)
+        d_optimizer.build(self.discriminator_trainables)
         g_optimizer.build(self.generator.trainable_variables)
         self.set_learning_rates(float(d_optimizer.learning_rate.numpy()),
                                 float(g_optimizer.learning_rate.numpy()))
@@ -153,21 +169,36 @@ class GAN(keras.Model):
         if self.ema_decay and int(self.g_optimizer.iterations.numpy()) > 0:
             self.g_optimizer.finalize_variable_values(self.generator.trainable_variables)
 
-    def discriminate(self, images, labels=None, training=False, augment_seed=None):
+    def discriminate(self, images, labels=None, training=False, augment_seed=None,
+                     read_code=False):
         """D's raw outputs for images (and their labels, for a conditional GAN).
 
         With DiffAugment on, a training call passes `augment_seed` and D sees the images
-        randomly changed (the same kinds of change for real and generated ones).
+        randomly changed (the same kinds of change for real and generated ones). With
+        `read_code` (InfoGAN) it returns (D's outputs, Q's code logits) from one pass.
         """
         if self.diff_augment and augment_seed is not None:
             images = self.diff_augment(images, augment_seed)
         inputs = [images, labels] if self.conditional else images
+        if read_code:
+            return self.code_reader(inputs, training=training)
         return self.discriminator(inputs, training=training)
 
     def _judge(self, images, labels, step, purpose, draw):
         """A training-time D call, with its own DiffAugment draw."""
         return self.discriminate(images, labels, training=True,
                                  augment_seed=self._seed(step, purpose, draw))
+
+    def _judge_fake(self, fake_images, noise, labels, step, purpose, draw):
+        """D's logits for generated images, and the weighted InfoGAN code loss (0 if off)."""
+        if not self.code_reader:
+            return self._judge(fake_images, labels, step, purpose, draw), 0.0
+        logits, code_logits = self.discriminate(
+            fake_images, labels, training=True, augment_seed=self._seed(step, purpose, draw),
+            read_code=True)
+        cross_entropy = self.code_reader.cross_entropy(code_logits, noise)
+        self.trackers["code_loss"].update_state(cross_entropy)
+        return logits, self.code_reader.weight * cross_entropy
 
     # ---- the training step -------------------------------------------------------------
 
@@ -181,7 +212,8 @@ class GAN(keras.Model):
             real_images, latent, label = images[:, draw], noise[:, draw], labels[:, draw:draw + 1]
             if draw < self.critic_steps - 1:  # the extra critic updates come first
                 fake_images = self.generate(latent, label, training=True)
-                self._discriminator_update(real_images, fake_images, label, plan, step, draw)
+                self._discriminator_update(real_images, fake_images, latent, label, plan,
+                                           step, draw)
             elif self.update == "simultaneous":
                 self._simultaneous_update(real_images, latent, label, plan, step, draw)
             else:
@@ -195,16 +227,19 @@ class GAN(keras.Model):
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generate(noise, labels, training=True)
             real_logits = self._judge(real_images, labels, step, AUGMENT_REAL, draw)
-            fake_logits = self._judge(fake_images, labels, step, AUGMENT_FAKE, draw)
+            fake_logits, code_loss = self._judge_fake(fake_images, noise, labels, step,
+                                                      AUGMENT_FAKE, draw)
             g_loss = self.loss_function.generator_loss(fake_logits)
-            # (Both tapes record D's loss, but only g_loss is differentiated for G.)
+            # (Both tapes record D's loss, but only G's is differentiated for G.)
             d_loss, penalty = self._discriminator_loss(
                 real_images, fake_images, labels, real_logits, fake_logits, plan, step, draw)
+            # Inside the tapes: what each network minimises, InfoGAN's code loss included.
+            d_objective, g_objective = d_loss + code_loss, g_loss + code_loss
         d_gate = self.policy.discriminator_gate(plan, d_loss, g_loss)
-        self._apply(self.d_optimizer, discriminator_tape, d_loss, self.discriminator,
-                    self.d_learning_rate, d_gate)
-        self._apply(self.g_optimizer, generator_tape, g_loss, self.generator,
-                    self.g_learning_rate, plan.g_gate)
+        self._apply(self.d_optimizer, discriminator_tape, d_objective,
+                    self.discriminator_trainables, self.d_learning_rate, d_gate)
+        self._apply(self.g_optimizer, generator_tape, g_objective,
+                    self.generator.trainable_variables, self.g_learning_rate, plan.g_gate)
         self._track(d_loss, real_logits, fake_logits, penalty, d_gate)
         self._track_generator(g_loss, plan.g_gate)
 
@@ -213,14 +248,18 @@ class GAN(keras.Model):
         with tf.GradientTape() as generator_tape:
             fake_images = self.generate(noise, labels, training=True)
             with generator_tape.stop_recording():
-                self._discriminator_update(real_images, fake_images, labels, plan, step, draw)
-            g_loss = self.loss_function.generator_loss(
-                self._judge(fake_images, labels, step, AUGMENT_FOR_G, draw))
-        self._apply(self.g_optimizer, generator_tape, g_loss, self.generator,
-                    self.g_learning_rate, plan.g_gate)
+                self._discriminator_update(real_images, fake_images, noise, labels, plan,
+                                           step, draw)
+            fake_logits, code_loss = self._judge_fake(fake_images, noise, labels, step,
+                                                      AUGMENT_FOR_G, draw)
+            g_loss = self.loss_function.generator_loss(fake_logits)
+            g_objective = g_loss + code_loss
+        self._apply(self.g_optimizer, generator_tape, g_objective,
+                    self.generator.trainable_variables, self.g_learning_rate, plan.g_gate)
         self._track_generator(g_loss, plan.g_gate)
 
-    def _discriminator_update(self, real_images, fake_images, labels, plan, step, draw):
+    def _discriminator_update(self, real_images, fake_images, noise, labels, plan, step,
+                              draw):
         """One gradient step of D on a real batch and a (fixed) generated batch."""
         fake_images = ops.stop_gradient(fake_images)
         with tf.GradientTape() as tape:
@@ -229,14 +268,16 @@ class GAN(keras.Model):
             # kernels (measured ~4% faster per step on a 2-core CPU), and a D with
             # BatchNorm would never mix real and fake statistics.
             real_logits = self._judge(real_images, labels, step, AUGMENT_REAL, draw)
-            fake_logits = self._judge(fake_images, labels, step, AUGMENT_FAKE, draw)
+            fake_logits, code_loss = self._judge_fake(fake_images, noise, labels, step,
+                                                      AUGMENT_FAKE, draw)
             d_loss, penalty = self._discriminator_loss(
                 real_images, fake_images, labels, real_logits, fake_logits, plan, step, draw)
+            d_objective = d_loss + code_loss
         # `monitored` compares D's loss with G's at this same point of the game.
         g_loss = (self.loss_function.generator_loss(fake_logits)
                   if self.policy.reads_losses else None)
         d_gate = self.policy.discriminator_gate(plan, d_loss, g_loss)
-        self._apply(self.d_optimizer, tape, d_loss, self.discriminator,
+        self._apply(self.d_optimizer, tape, d_objective, self.discriminator_trainables,
                     self.d_learning_rate, d_gate)
         self._track(d_loss, real_logits, fake_logits, penalty, d_gate)
 
@@ -262,16 +303,16 @@ class GAN(keras.Model):
             self._seed(step, PENALTY, draw))
         return d_loss + penalty, penalty
 
-    def _apply(self, optimizer, tape, loss, network, learning_rate, gate):
+    def _apply(self, optimizer, tape, loss, variables, learning_rate, gate):
         # Under tf.distribute gradients are summed over replicas: scaling by 1 / replicas
         # makes the update that of the mean loss over the global batch.
         scale = ops.convert_to_tensor(1.0 / self.distribute_strategy.num_replicas_in_sync,
                                       loss.dtype)
-        gradients = tape.gradient(loss, network.trainable_variables, output_gradients=scale)
+        gradients = tape.gradient(loss, variables, output_gradients=scale)
         if self.policy.gates_updates:
             # A resting network gets learning rate 0 (see ganlib.tricks.update_policies).
             optimizer.learning_rate.assign(learning_rate * gate)
-        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, variables))
 
     def _track(self, d_loss, real_logits, fake_logits, penalty, d_gate):
         self.trackers["d_loss"].update_state(d_loss)

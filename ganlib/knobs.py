@@ -49,6 +49,12 @@ class Knobs:
     projection: bool = _knob(
         False, "conditional D: also add <label embedding, D's features> to its logit "
                "(projection discriminator, Miyato & Koyama 2018)")
+    info_code: int = _knob(
+        0, "InfoGAN (Chen et al. 2016): the first K noise values pick one of K categories "
+           "(their argmax), which G gets as a one-hot code and a head on D must read back "
+           "from G's image, e.g. 10 (0 = off; unconditional variants)")
+    info_weight: float = _knob(1.0, "InfoGAN: weight of the code-reading loss in G's and "
+                                    "D's losses")
     # Small data and smoother samples
     diff_augment: str = _knob(
         "", "DiffAugment (Zhao et al. 2020): the same random, differentiable changes to every "
@@ -105,6 +111,10 @@ class Knobs:
         if knobs.projection and not variant.conditional:
             raise GanlibError(f"--projection needs labels, and {variant.name} has none: use "
                               "cgan, cdcgan or cwgan_gp, or leave --projection out")
+        if knobs.info_code and variant.conditional:
+            raise GanlibError(f"--info-code gives an unconditional G categories of its own; "
+                              f"{variant.name} has real labels already: use dcgan, adgan, "
+                              "vanilla or wgan_gp, or leave --info-code out")
         return knobs.validate()
 
     def validate(self):
@@ -130,6 +140,9 @@ class Knobs:
             ("g-extra-conv", 0 <= self.g_extra_conv <= 6, "between 0 and 6"),
             ("d-extra-dense", 0 <= self.d_extra_dense <= 10, "between 0 and 10"),
             ("d-dropout", unit(self.d_dropout), "in [0, 1)"),
+            ("info-code", self.info_code == 0 or 2 <= self.info_code <= self.latent_dim,
+             "0 (off) or between 2 and --latent-dim"),
+            ("info-weight", _finite(self.info_weight) and self.info_weight > 0, "positive"),
             ("minibatch-kernels", 1 <= self.minibatch_kernels <= 1000, "between 1 and 1000"),
             ("minibatch-kernel-dim", 1 <= self.minibatch_kernel_dim <= 100, "between 1 and 100"),
             ("loss", self.loss in LOSSES, " or ".join(LOSSES)),

@@ -11,6 +11,8 @@ divides each layer's kernel by its largest singular value (Keras's SpectralNorma
 so no layer can stretch its input by more than 1: a smoother D, without a penalty term.
 A conditional D with `projection` also scores how well its features match the label's
 learned embedding (the projection discriminator), on top of seeing the label at its input.
+A generator with `code_classes` = K also gets InfoGAN's one-hot code, the argmax of its
+first K noise values (`ganlib.tricks.latent_code`).
 
 The two families:
 - MLP (Goodfellow et al., 2014): fully connected layers on flattened images.
@@ -24,6 +26,7 @@ import keras
 from keras import layers
 
 from ganlib.errors import GanlibError
+from ganlib.tricks.latent_code import categorical_code
 from ganlib.tricks.minibatch_discrimination import MinibatchDiscrimination
 from ganlib.tricks.scheduled_dropout import ScheduledDropout
 from ganlib.tricks.weight_clipping import weight_constraint
@@ -44,6 +47,14 @@ def _join_label(x, inputs, num_classes, name):
     label = _label_input()
     inputs.append(label)
     return layers.Concatenate(name=name)([x, _one_hot(label, num_classes)])
+
+
+def _join_code(noise, code_classes):
+    """Noise, followed by the one-hot InfoGAN code it picks (when `code_classes` > 0)."""
+    if not code_classes:
+        return noise
+    code = categorical_code(noise, code_classes)
+    return layers.Concatenate(name="noise_and_code")([noise, code])
 
 
 def _clipped(weight_clip):
@@ -81,10 +92,11 @@ def _output(x, minibatch, weight_clip, spectral_norm=False, projection=None):
     return layers.Add(name="logit", dtype="float32")([logit, label_term])
 
 
-def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024)):
+def mlp_generator(image_shape, latent_dim=100, num_classes=None, units=(256, 512, 1024),
+                  code_classes=0):
     """MLP generator: noise (+ one-hot label) -> 256-512-1024 LeakyReLU -> tanh image."""
     noise = keras.Input(shape=(latent_dim,), name="noise")
-    inputs, x = [noise], noise
+    inputs, x = [noise], _join_code(noise, code_classes)
     if num_classes:
         x = _join_label(noise, inputs, num_classes, "noise_and_label")
     for width in units:
@@ -125,7 +137,7 @@ def upsampling_stages(image_shape):
 
 
 def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
-                   extra_conv_layers=0):
+                   extra_conv_layers=0, code_classes=0):
     """DCGAN generator: Dense to a small feature map, then Conv2DTranspose up to the image.
 
     For 28x28x1 with the defaults this is exactly the TensorFlow tutorial's network:
@@ -133,7 +145,8 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
     kernel 5, BatchNorm and LeakyReLU between. Larger images get as many stride-2 stages as
     it takes to start from a map of at most 8x8 (`upsampling_stages`: 32 px -> 2, 64 px ->
     3, 128 px -> 4), each doubling the width of the layers before it. Each extra conv layer
-    adds one more stride-2 upsampling on top.
+    adds one more stride-2 upsampling on top. With `code_classes` = K, G also gets the
+    one-hot InfoGAN code argmax(z_1..z_K) (`ganlib.tricks.latent_code`).
     """
     height, width, channels = image_shape
     upsamplings = upsampling_stages(image_shape) + extra_conv_layers
@@ -148,7 +161,7 @@ def conv_generator(image_shape, latent_dim=100, num_classes=None, filters=1.0,
     widths = [base * 2 ** (upsamplings - 1 - i) for i in range(upsamplings)]
 
     noise = keras.Input(shape=(latent_dim,), name="noise")
-    inputs, x = [noise], noise
+    inputs, x = [noise], _join_code(noise, code_classes)
     if num_classes:
         x = _join_label(noise, inputs, num_classes, "noise_and_label")
     x = layers.Dense((height // scale) * (width // scale) * first_map_width, use_bias=False)(x)

@@ -87,12 +87,14 @@ def build_networks(variant, image_shape, num_classes, knobs):
                   minibatch=((knobs.minibatch_kernels, knobs.minibatch_kernel_dim)
                              if knobs.minibatch_discrimination else None))
     if not variant.convolutional:
-        generator = nets.mlp_generator(image_shape, knobs.latent_dim, classes)
+        generator = nets.mlp_generator(image_shape, knobs.latent_dim, classes,
+                                       code_classes=knobs.info_code)
         discriminator = nets.mlp_discriminator(image_shape, classes, dropout=knobs.d_dropout,
                                                **critic)
         return generator, discriminator
     generator = nets.conv_generator(image_shape, knobs.latent_dim, classes,
-                                    filters=knobs.g_filters, extra_conv_layers=knobs.g_extra_conv)
+                                    filters=knobs.g_filters, extra_conv_layers=knobs.g_extra_conv,
+                                    code_classes=knobs.info_code)
     dropout = knobs.dropout_initial if variant.scheduled_dropout else knobs.d_dropout
     discriminator = nets.conv_discriminator(
         image_shape, classes, filters=knobs.d_filters, extra_dense_layers=knobs.d_extra_dense,
@@ -108,16 +110,19 @@ def build_gan(variant, image_shape, num_classes, knobs, seed=0):
     from ganlib.tricks.update_policies import make_policy
 
     from ganlib.tricks.diff_augment import DiffAugment
+    from ganlib.tricks.latent_code import CodeReader
 
     knobs = knobs.resolved(variant)
     if "color" in knobs.augmentations() and image_shape[-1] != 3:
         raise GanlibError("--diff-augment color needs colour images; these have "
                           f"{image_shape[-1]} channel(s): use translation,cutout")
     generator, discriminator = build_networks(variant, image_shape, num_classes, knobs)
+    code_reader = (CodeReader(discriminator, knobs.info_code, knobs.info_weight)
+                   if knobs.info_code else None)
     return GAN(generator, discriminator, knobs.latent_dim,
                num_classes=num_classes if variant.conditional else None,
                loss=make_loss(knobs), critic_steps=knobs.critic_steps, update=knobs.update,
                policy=make_policy(knobs),
                label_noise=LabelNoise(knobs.label_flip, knobs.label_flip_per_sample),
                diff_augment=DiffAugment(knobs.augmentations()), ema_decay=knobs.ema,
-               seed=seed)
+               code_reader=code_reader, seed=seed)

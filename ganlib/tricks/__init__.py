@@ -10,6 +10,8 @@
 - `scheduled_dropout.py`: AD-GAN's decaying discriminator dropout (the `adgan` variant)
 - `diff_augment.py`: the same random changes to every image D sees (`--diff-augment`)
 - `ema.py`: sample from a warmed-up moving average of G's weights (`--ema DECAY`)
+- `latent_code.py`: InfoGAN's categorical code, picked by G's noise and read back by a
+  head on D (`--info-code K`)
 
 One-sided label smoothing lives with the BCE loss (`ganlib/losses/bce.py`), the gradient
 penalty with the losses (`ganlib/losses/gradient_penalty.py`), and spectral normalisation
