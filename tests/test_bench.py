@@ -39,7 +39,9 @@ def test_time_to_quality_races_both_recipes_and_prints_the_bar(tmp_path):
     # The tutorial's batch is 256 (one step per epoch here), ganlib's 64 (four steps).
     assert report["tf_tutorial"]["images_to_bar"] == 256
     assert report["ganlib"]["images_to_bar"] == 256
-    bad = run_module("ganlib.bench", "--quality", "--threshold", "0", "--runs", tmp_path / "b")
+    from conftest import run_main
+
+    bad = run_main("ganlib.bench", "--quality", "--threshold", "0", "--runs", tmp_path / "b")
     assert bad.returncode == 2 and "--threshold must be positive" in bad.stderr
 
 

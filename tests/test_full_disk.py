@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import TINY, assert_clean_error, run_module
+from conftest import TINY, assert_clean_error, run_main, run_module
 
 TRAIN = ["dcgan", "--limit", "128", "--batch-size", "32", "--epochs", "1", *TINY]
 
@@ -65,7 +65,8 @@ def test_a_read_only_folder_is_refused_and_left_intact(small_disk):
     assert run_module("ganlib.train", *TRAIN, "--out", run).returncode == 0
     before = _digests(run)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    assert_clean_error(run_module("ganlib.train", *TRAIN, "--out", run), "cannot write")
-    assert_clean_error(run_module("ganlib.sample", "dcgan", "--out", small_disk / "s.png"),
+    # In-process (the same main() as the console): both refuse before any work.
+    assert_clean_error(run_main("ganlib.train", *TRAIN, "--out", run), "cannot write")
+    assert_clean_error(run_main("ganlib.sample", "dcgan", "--out", small_disk / "s.png"),
                        "cannot write")
     assert _digests(run) == before

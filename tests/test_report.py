@@ -101,11 +101,11 @@ def test_report_never_touches_files_it_does_not_generate(tmp_path):
                                   cwd=user_folder), "not a report folder")
 
     report = tmp_path / "report"
-    assert run_module("ganlib.report", "--out", report, "--models", models).returncode == 0
+    assert run_main("ganlib.report", "--out", report, "--models", models).returncode == 0
     (report / "figures" / "my_sketch.png").write_bytes(b"not ours")
     stale = report / "figures" / "retired_model_losses.png"
     stale.write_bytes(b"from an earlier build")
-    assert run_module("ganlib.report", "--out", report, "--models", models).returncode == 0
+    assert run_main("ganlib.report", "--out", report, "--models", models).returncode == 0
     assert (report / "figures" / "my_sketch.png").read_bytes() == b"not ours"
     assert not stale.exists()  # loss curves of models no longer shipped go
     assert not [name for name in os.listdir(report) if name.startswith(".tmp-")]
