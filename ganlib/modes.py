@@ -39,8 +39,9 @@ ROOT = os.path.dirname(TRAINED_MODELS)
 MEASURED = os.path.join(ROOT, "report", "notebook_modes.json")
 QUICK_IMAGES, QUICK_EPOCHS = 640, 2  # 20 steps of 64: seconds, not minutes
 
-# Real images a short run shows D: about 3 minutes each on a 2-core AVX2 EPYC, the slowest
-# CPU we measured (the MLPs run about 3,300 images/s there, the DCGANs about 500).
+# Real images a short run shows D: a few minutes each on a 2-core CPU. On an AVX2-only EPYC
+# in float32, the slowest CPU we measured, the MLPs' runs took 7-8 minutes (about 1,300
+# images/s) and the cDCGAN's 8.6 (about 190 images/s, projection and EMA included).
 SHORT_IMAGES = {"vanilla": 600_000, "cgan": 600_000, "dcgan": 90_000, "cdcgan": 90_000,
                 "adgan": 90_000, "wgan": 45_000, "wgan_gp": 45_000}
 # 64 px colour networks run about 70 images/s there (half width, DiffAugment, EMA).
