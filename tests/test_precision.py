@@ -81,19 +81,19 @@ def test_a_resumed_run_keeps_its_xla_choice_unless_told(tmp_path, monkeypatch):
 
 
 def test_a_bfloat16_generator_draws_in_float32_where_bfloat16_does_not_pay(monkeypatch):
-    """The shipped DCGAN was trained under mixed_bfloat16: on a CPU where that is emulated,
+    """The shipped AD-GAN was trained under mixed_bfloat16: on a CPU where that is emulated,
     load_generator rebuilds it in float32, with the same weights and nearly the same images."""
     import keras
 
     from ganlib.sample import generate_images, latent_noise, load_generator, shipped_model_path
 
-    path = shipped_model_path("dcgan", "mnist")
+    path = shipped_model_path("adgan", "mnist")
     as_saved = keras.models.load_model(path, compile=False)
     assert any(layer.compute_dtype == "bfloat16" for layer in as_saved.layers)
     monkeypatch.setenv(precision.AUTO_OVERRIDE, "float32")  # as on an AVX2-only CPU
     rebuilt, card = load_generator(path)
     assert {layer.compute_dtype for layer in rebuilt.layers} == {"float32"}
-    assert card["variant"] == "dcgan"
+    assert card["variant"] == "adgan"
     for saved, loaded in zip(as_saved.weights, rebuilt.weights):
         np.testing.assert_array_equal(np.asarray(saved), np.asarray(loaded))
     noise = latent_noise(16, 100, 0)
