@@ -14,7 +14,7 @@ The MNIST judge has to be strict: a grid with broken 4s and trailing strokes mus
 as near real. It is the "wide" network (two convolutions per block, 256 features) trained
 with "strong" augmentation (rotations, zoom, elastic distortion): features that do not move
 when a real hand writes a digit a little differently, so what does move them is damage. On
-the shipped DCGAN it reads FCD 5.6x its floor where the first judge (one convolution per
+the DCGAN shipped then it read FCD 5.6x its floor where the first judge (one convolution per
 block, shifts only) read 3.4x. `JUDGE_RECIPES` keeps each dataset's choice.
 
 Pokemon sprites and your own folders have no classes worth judging by (normal/shiny is a
