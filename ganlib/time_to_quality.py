@@ -18,7 +18,8 @@ from ganlib.errors import GanlibError
 from ganlib.recipes import IMPROVED_OPTIONS
 
 RECIPES = {
-    "ganlib": list(IMPROVED_OPTIONS),  # the shipped DCGAN's, less its long-run DiffAugment and code
+    # The shipped DCGAN's options, less its long-run DiffAugment and categorical code.
+    "ganlib": list(IMPROVED_OPTIONS),
     "tf_tutorial": ["--learning-rate", "1e-4", "--beta-1", "0.9", "--batch-size", "256"],
 }
 EVALUATION_IMAGES = 500
