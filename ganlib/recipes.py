@@ -40,11 +40,12 @@ alike, which a D that compares them in detail rejects before G has learned anyth
 first 100 epochs and then kept improving: over 400 epochs (seed 0) it reached 4.94x its
 floor with all 10 classes covered (its 2s at 9.3% of the samples), against 7.73x and 9
 classes (2s at 3.8%) with the EMA alone; resumed to 800 epochs, it was ended by early
-stopping at epoch 483, with its best generator (epoch 423) at 4.72x (2s at 8.7%). DiffAugment does not help the MLPs: with
-`--diff-augment translation,cutout` added to their EMA-only commands (400 epochs) the
-vanilla GAN reached 10.06x its floor with recall 0.30 and the cGAN 6.12x with 90.6%
-conditional accuracy (EMA alone: 7.73x, 0.67; 2.37x, 96.7%). A small MLP generator has no
-capacity to spare for a D that judges shifted, cut-out digits.
+stopping at epoch 483, with its best generator (epoch 423) at 4.72x (2s at 8.7%).
+DiffAugment does not help the MLPs: with `--diff-augment translation,cutout` added to
+their EMA-only commands (400 epochs) the vanilla GAN reached 10.06x its floor with recall
+0.30 and the cGAN 6.12x with 90.6% conditional accuracy (EMA alone: 7.73x, 0.67; 2.37x,
+96.7%). A small MLP generator has no capacity to spare for a D that judges shifted, cut-out
+digits.
 
 The cGAN keeps all its classes without the minibatch layer (its labels ask for each one);
 what it lacked was obedience to the label. Its D sees the label only as 10 of 794 inputs,
@@ -53,10 +54,9 @@ so the shipped cGAN adds the projection discriminator (`--projection`, Miyato & 
 logit). Over the same 400 epochs from seed 0, with the EMA, its conditional accuracy went
 from 96.7% to 98.3% and its FCD from 2.37x the floor to 2.27x; resumed to 800 epochs, it was
 ended by early stopping at epoch 567, with its best generator (epoch 507) at 98.6% and
-2.13x. The cDCGAN, whose D already
-sees the label in every convolution, gained too: with `--projection` on its recipe it
-reached 98.8% conditional accuracy and 1.27x (against 98.2% and 1.39x), best at 249,600
-images, so the shipped cDCGAN adds it.
+2.13x. The cDCGAN, whose D already sees the label in every convolution, gained too: with
+`--projection` on its recipe it reached 98.8% conditional accuracy and 1.27x (against 98.2%
+and 1.39x), best at 249,600 images, so the shipped cDCGAN adds it.
 
 InfoGAN's categorical code (`--info-code 10`, Chen et al. 2016) is in the shipped DCGAN's
 command but not in `IMPROVED_OPTIONS`, which stays what the comparison measured. On that
