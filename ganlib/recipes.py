@@ -21,9 +21,10 @@ translation,cutout` added it was still improving at 1,048,320 images (2.53x) and
 `ganlib/tricks/latent_code.py`) it reached 2.13x at 1,223,040, precision 0.65 -> 0.90 but
 recall 0.84 -> 0.61: the shipped DCGAN (`trained_models/dcgan_mnist.json` has the command;
 one seed). The AD-GAN with DiffAugment, best at 1,462,656 images, went from 4.23x to 2.37x
-and from 9 classes to 10; the cDCGAN, whose labels already keep every class in play, measured the same with it as
-without (1.39x, 98.0% conditional accuracy against 98.2%). So the shipped DCGAN and AD-GAN
-add it; the options below stay what the comparison measured.
+and from 9 classes to 10; the cDCGAN, whose labels already keep every class in play,
+measured the same with it as without (1.39x, 98.0% conditional accuracy against 98.2%).
+So the shipped DCGAN and AD-GAN add it; the options below stay what the comparison
+measured.
 
 The WGAN-GP takes the EMA alone: its gradient penalty treats each sample on its own,
 which a layer comparing the samples of a batch would break. With the EMA and 800 epochs
