@@ -17,16 +17,15 @@
 - **quick**: what the test suite runs (GANLIB_QUICK=1 overrides the notebook's choice): a
   few steps on a small slice, to check every cell, not to learn anything.
 
-In short and full mode a training prints, after its first steps, the speed it measured on
-this machine and what the run's steps will take at that speed; after its second epoch, what
-a whole epoch costs with its end-of-epoch checks, and so the time left in all.
+A training shows one progress line for the whole run (`ganlib.progress.RunProgress`): the
+step, the epoch, the speed measured on this machine and the time left, which from the first
+epoch's end on includes the end-of-epoch checks, and the latest losses and FCD.
 """
 
 import dataclasses
 import json
 import os
 import tempfile
-import time
 
 from ganlib import cli
 from ganlib.errors import GanlibError
@@ -66,10 +65,10 @@ def choose(mode, explore="the shipped generator, no training (seconds)"):
         return "quick"
     print({"explore": f"explore mode: {explore}. Set MODE = \"short\" or \"full\" to "
                       "train (what each does is described at the top of the notebook).",
-           "short": "short mode: a few minutes of real training (the time is printed after "
-                    "the first steps).",
-           "full": "full mode: the shipped recipe, the same number of images; the time is "
-                   "printed after the first steps."}[mode])
+           "short": "short mode: a few minutes of real training (its progress line shows "
+                    "the time left).",
+           "full": "full mode: the shipped recipe, the same number of images (its progress "
+                   "line shows the time left)."}[mode])
     return mode
 
 
@@ -183,48 +182,6 @@ def describe(config, mode, dataset_images, recipe=None):
     return line
 
 
-def time_estimate(total_steps, images_per_step, after=20, warmup=3, clock=time.perf_counter):
-    """A Keras callback that prints the speed and the time left, twice: after `after` steps
-    and, more exactly, after the first whole epoch that did not include the compiling."""
-    import keras
-
-    class TimeEstimate(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.steps = 0
-            self.started = None
-            self.epoch_started = None
-            self.epochs_begun = 0
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.steps += 1
-            if self.steps == warmup:  # the first steps include tracing and compiling
-                self.started = clock()
-            elif self.steps == warmup + after:
-                seconds = (clock() - self.started) / after
-                left = max(total_steps - self.steps, 0) * seconds
-                print(f"[ganlib] measured on this machine: {images_per_step / seconds:,.0f} "
-                      f"images/s, so about {left / 60:.1f} more minutes of training steps",
-                      flush=True)
-
-        def on_epoch_begin(self, epoch, logs=None):
-            # From one epoch's start to the next is everything an epoch costs: its steps and
-            # the end-of-epoch work (the FCD check, the sample grid, the checkpoint), which
-            # the step timing above leaves out. The first epoch also compiles, so the second
-            # is the one measured.
-            now = clock()
-            self.epochs_begun += 1
-            if self.epochs_begun == 3:
-                seconds = now - self.epoch_started
-                left = max(self.params.get("epochs", 0) - epoch, 0) * seconds
-                print(f"[ganlib] a whole epoch, with its end-of-epoch checks, took "
-                      f"{seconds:.1f} s here: about {left / 60:.1f} more minutes in all",
-                      flush=True)
-            self.epoch_started = now
-
-    return TimeEstimate()
-
-
 @dataclasses.dataclass
 class ShippedRun:
     """The shipped model dressed as a finished run, for explore mode."""
@@ -276,6 +233,7 @@ def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, recipe
     if mode == "explore":
         return load_shipped(variant, recipe or dataset)
     from ganlib.data import load_dataset
+    from ganlib.progress import RunProgress
     from ganlib.train import train
 
     config = run_config(variant, mode, 1, dataset, folder, recipe, **changes)
@@ -287,8 +245,9 @@ def train_or_load(variant, mode, dataset="mnist", folder=None, verbose=1, recipe
     print(describe(config, mode, dataset_images, recipe))
     resolved = config.resolved()
     steps = run_images(resolved, dataset_images) // resolved.images_per_step
-    callbacks = [] if mode == "quick" else [time_estimate(steps, resolved.images_per_step)]
-    result = train(config, extra_callbacks=callbacks, verbose=verbose)
+    # One line for the whole run instead of Keras's bar per epoch (hundreds of epochs here).
+    callbacks = [RunProgress(steps, resolved.images_per_step)] if verbose else []
+    result = train(config, extra_callbacks=callbacks, verbose=0)
     result.progress_gif = os.path.join(result.run_folder, "progress.gif")
     return result
 

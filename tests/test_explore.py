@@ -246,26 +246,44 @@ def test_full_mode_plans_what_the_shipped_command_planned_not_where_it_stopped()
     assert f"ended it at {card['images_seen']:,} images" in line
 
 
-def test_the_time_estimate_counts_the_end_of_epoch_checks_the_steps_leave_out(capsys):
+def test_a_notebook_run_draws_one_progress_line_not_a_bar_per_epoch(capsys):
     from ganlib import modes
 
-    # A run of 10 epochs of 100 steps: each step takes 10 ms and each epoch's end (FCD,
-    # grid, checkpoint) 4 s more. The clock is ours, so the expected minutes are exact.
+    result = modes.train_or_load("vanilla", "quick")  # 2 epochs of 10 steps, real digits
+    out = capsys.readouterr().out
+    assert "Epoch 1/" not in out  # Keras's own bars are off
+    progress = [line for line in out.split("\n") if line.startswith("\rstep ")]
+    assert len(progress) == 1, out  # every redraw rewrote the same line
+    shown = progress[0].rsplit("\r", 1)[-1]  # what the line reads at the end
+    assert shown.startswith("step 20 of 20 (100%) | epoch 2 of 2 | ")
+    assert "images/s" in shown and "d_loss" in shown and "min left" not in shown  # done
+    after = out.split(progress[0] + "\n", 1)[1]
+    assert after.startswith("[ganlib] trained vanilla for 2 epochs")
+
+    # The speed and time left, on a clock of ours so the numbers are exact: 100 steps of
+    # 10 ms, then 3.96 s of end-of-epoch checks, in a run planned for 6,100 steps.
+    from ganlib.progress import RunProgress, say
+
     now = [0.0]
-    estimate = modes.time_estimate(total_steps=1000, images_per_step=64, clock=lambda: now[0])
-    estimate.set_params({"epochs": 10, "steps": 100})
-    for epoch in range(2):
-        estimate.on_epoch_begin(epoch)
-        for batch in range(100):
-            now[0] += 0.01
-            estimate.on_train_batch_end(batch)
-        now[0] += 4.0
-    estimate.on_epoch_begin(2)
-    steps_line, epoch_line = capsys.readouterr().out.strip().splitlines()
-    # After 23 steps: 6,400 images/s and 977 steps left = 9.77 s of steps.
-    assert "6,400 images/s" in steps_line and "about 0.2 more minutes" in steps_line
-    # The second epoch took 1 s of steps + 4 s of checks; 8 epochs left = 40 s = 0.67 min.
-    assert "took 5.0 s" in epoch_line and "about 0.7 more minutes in all" in epoch_line
+    line = RunProgress(6_100, 64, interval=0, warmup=1, clock=lambda: now[0])
+    line.set_model(result.gan)
+    line.set_params({"epochs": 61})
+    line.on_epoch_begin(0)
+    for step in range(1, 101):
+        now[0] += 0.01
+        result.gan.step.assign(step)
+        line.on_train_batch_end(step - 1, {"d_loss": 0.5, "g_loss": 2.0})
+    # Before an epoch has ended, only the steps are timed, and the line says so.
+    assert line.line(now[0]) == ("step 100 of 6,100 (2%) | epoch 1 of 61 | 6,400 images/s | "
+                                 "about 1.0 min of steps left | d_loss 0.5 | g_loss 2")
+    now[0] += 3.96
+    line.on_epoch_end(0, {"fcd_500": 49.5})
+    # 4.95 s for the 99 timed steps and their checks: 0.05 s a step, 6,000 steps left.
+    assert line.line(now[0]) == ("step 100 of 6,100 (2%) | epoch 1 of 61 | 1,280 images/s | "
+                                 "about 5.0 min left | d_loss 0.5 | g_loss 2 | fcd_500 49.5")
+    capsys.readouterr()
+    say("[ganlib] news")  # a message during training starts on a line of its own
+    assert capsys.readouterr().out == "\n[ganlib] news\n"
 
 
 def test_choose_refuses_an_unknown_mode_and_the_tests_always_get_quick(monkeypatch):

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from ganlib.files import atomic_write
+from ganlib.progress import say
 
 MONITOR_IMAGES = 500
 
@@ -96,9 +97,9 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.since_best >= self.patience:
             self.stopped = True
             self.model.stop_training = True
-            print(f"[ganlib] early stopping at step {step}: {self.monitor.name} has not "
-                  f"improved for {self.patience} evaluations; best {self.best:.3f} at step "
-                  f"{self.best_step}")
+            say(f"[ganlib] early stopping at step {step}: {self.monitor.name} has not "
+                f"improved for {self.patience} evaluations; best {self.best:.3f} at step "
+                f"{self.best_step}")
 
     def restore_best(self, generator):
         """Load the best generator's weights into `generator`; False if there are none."""
