@@ -174,10 +174,10 @@ def describe(config, mode, dataset_images, recipe=None):
     machine = card.get("machine", "a 2-core AVX2 AMD EPYC")
     line = (f"{mode} run: {images:,} real images ({config.epochs} epochs of "
             f"{dataset_images:,}). The shipped run trained at {speed:,.0f} images/s on "
-            f"{machine}: about {images / speed / 60:.0f} minutes there.")
+            f"{machine}: about {images / speed / 60:.0f} min there.")
     if mode == "full" and (card.get("early_stopping") or {}).get("stopped"):
         line += (f" Its early stopping ended it at {card['images_seen']:,} images "
-                 f"({card['images_seen'] / speed / 60:.0f} minutes); this run stops where "
+                 f"({card['images_seen'] / speed / 60:.0f} min); this run stops where "
                  "its own FCD stops improving.")
     return line
 
