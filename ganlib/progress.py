@@ -23,39 +23,34 @@ import keras
 
 # The losses are this epoch's means so far (as in Keras's bar); the FCD, the last check's.
 SHOWN_LOGS = ("d_loss", "g_loss", "fcd_500")
-_line_open = [False]  # is a progress line drawn without its newline yet?
+# The line on screen: is one drawn without its newline yet, and how wide was it?
+_line = {"open": False, "width": 0}
 
 
 def say(message):
     """Print one line of news during training, after ending any open progress line."""
-    if _line_open[0]:
-        sys.stdout.write("\n")
-        _line_open[0] = False
+    _end_line()
     print(message, flush=True)
 
 
 def _draw(text):
     # "\r" returns to the line's start, in a terminal and in Jupyter alike; the spaces wipe
     # what a longer previous line left.
-    sys.stdout.write("\r" + text.ljust(_draw.width))
+    sys.stdout.write("\r" + text.ljust(_line["width"]))
     sys.stdout.flush()
-    _draw.width = len(text)
-    _line_open[0] = True
+    _line.update(open=True, width=len(text))
 
 
-_draw.width = 0
+def _end_line():
+    if _line["open"]:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        _line["open"] = False
 
 
 def _number(value):
     # Three significant digits, without the exponent an early FCD of thousands would get.
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-
-
-def _end_line():
-    if _line_open[0]:
-        sys.stdout.write("\n")
-        sys.stdout.flush()
-        _line_open[0] = False
 
 
 class RunProgress(keras.callbacks.Callback):
@@ -81,9 +76,9 @@ class RunProgress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.session_steps += 1
         self.logs.update(logs or {})
-        if self.session_steps == self.warmup:
-            self.started, self.first_step = self.clock(), self._step()
         now = self.clock()
+        if self.session_steps == self.warmup:
+            self.started, self.first_step = now, self._step()
         if self.last_drawn is None or now - self.last_drawn >= self.interval:
             self._redraw(now)
 
