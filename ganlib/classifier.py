@@ -192,6 +192,13 @@ def judge_fingerprint(dataset, path=None):
         return None
 
 
+# file -> (its size and modification time, the classifier loaded from it). Every evaluation
+# of a session (each early-stopping check, each arm of a comparison) then shares one model
+# and so one traced predict function: a model loaded per evaluation traced again each time,
+# and after a few TensorFlow printed a warning about "excessive" retracing.
+_LOADED = {}
+
+
 def load_classifier(dataset, path=None):
     """The shipped classifier of a dataset, or the one at `path` (an error says how to
     train one)."""
@@ -199,13 +206,19 @@ def load_classifier(dataset, path=None):
     if not os.path.isfile(path):
         raise GanlibError(f"no classifier for {dataset} at {path}; train it with "
                           f"`python -m ganlib.classifier {dataset}`")
+    file = os.path.realpath(path)
+    stamp = (os.stat(file).st_size, os.stat(file).st_mtime_ns)  # a retrained file reloads
+    if file in _LOADED and _LOADED[file][0] == stamp:
+        return _LOADED[file][1]
     import keras
 
     try:
-        return keras.models.load_model(path, compile=False)
+        classifier = keras.models.load_model(file, compile=False)
     except Exception as error:  # a damaged file raises many different types
         raise GanlibError(f"cannot load {path} ({str(error)[:120]}); retrain it with "
                           f"`python -m ganlib.classifier {dataset}`") from None
+    _LOADED[file] = (stamp, classifier)
+    return classifier
 
 
 # classifier -> its two-output twin. Built once per classifier: a new model per call would

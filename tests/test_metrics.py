@@ -215,3 +215,30 @@ def test_probability_real_is_the_sigmoid_without_overflow():
         warnings.simplefilter("error")  # 1 / (1 + exp(-x)) warned here for x = -1000
         values = probability_real(np.array([-1000.0, -2.0, 0.0, 2.0, 1000.0]))
     assert np.allclose(values, [0.0, 1 / (1 + np.exp(2.0)), 0.5, 1 / (1 + np.exp(-2.0)), 1.0])
+
+
+def test_every_evaluation_shares_one_loaded_classifier_until_its_file_changes(tmp_path,
+                                                                              caplog):
+    import logging
+    import os
+    import shutil
+
+    from ganlib.classifier import classifier_path
+
+    path = str(tmp_path / "classifier.keras")
+    shutil.copyfile(classifier_path("mnist"), path)
+    digits, _ = real_sets("mnist", 120)
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    # Seven evaluations in a row, each loading "its" classifier, as early stopping and a
+    # comparison's arms do. One model is loaded and traced, so TensorFlow never warns.
+    results = [features_and_probabilities(load_classifier("mnist", path), digits)[1]
+               for _ in range(7)]
+    assert load_classifier("mnist", path) is load_classifier("mnist", path)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+    # A rewritten file (here: a new modification time) is loaded again, not served stale.
+    first = load_classifier("mnist", path)
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    reloaded = load_classifier("mnist", path)
+    assert reloaded is not first
+    np.testing.assert_allclose(features_and_probabilities(reloaded, digits)[1], results[0],
+                               atol=1e-6)
