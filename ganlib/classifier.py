@@ -207,7 +207,8 @@ def load_classifier(dataset, path=None):
         raise GanlibError(f"no classifier for {dataset} at {path}; train it with "
                           f"`python -m ganlib.classifier {dataset}`")
     file = os.path.realpath(path)
-    stamp = (os.stat(file).st_size, os.stat(file).st_mtime_ns)  # a retrained file reloads
+    status = os.stat(file)
+    stamp = (status.st_size, status.st_mtime_ns)  # a retrained file reloads
     if file in _LOADED and _LOADED[file][0] == stamp:
         return _LOADED[file][1]
     import keras
