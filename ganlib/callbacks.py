@@ -192,11 +192,15 @@ class HistoryLog(keras.callbacks.Callback):
     def window_means(self, steps_into_epoch, logs):
         """The averaged metrics over the steps since the last record; others as logged."""
         done, previous = self.last
-        values = {key: float(value) for key, value in logs.items()}
-        self.last = (steps_into_epoch, values)
+        running = {key: float(value) for key, value in logs.items()}
+        # Remember the running means, not the window means made from them: the next window
+        # subtracts the running sum, and a window mean there would compound each record's
+        # error into the next (the curves then swing wider and wider within an epoch).
+        self.last = (steps_into_epoch, running)
         window = steps_into_epoch - done
+        values = dict(running)
         for key in self.averaged & values.keys():
-            values[key] = (steps_into_epoch * values[key]
+            values[key] = (steps_into_epoch * running[key]
                            - done * previous.get(key, 0.0)) / window
         return values
 

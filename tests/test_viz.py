@@ -36,7 +36,9 @@ def test_gif_skips_a_damaged_frame(tmp_path):
 def test_history_step_records_are_window_means_not_keras_running_means(tmp_path):
     from ganlib.callbacks import HistoryLog
 
-    losses = [4.0, 2.0, 6.0, 0.0, 1.0, 3.0]  # one epoch of per-step D losses
+    # One epoch of per-step D losses, with more than two records in it: the third window
+    # needs the running mean at step 4 (3.5), which differs from the second window's (4.0).
+    losses = [4.0, 2.0, 6.0, 2.0, 1.0, 3.0, 5.0, 7.0]
     log = HistoryLog(str(tmp_path / "history.jsonl"), 2, 64, averaged=["d_loss"])
     log.on_epoch_begin(0)
     windows = []
@@ -44,5 +46,5 @@ def test_history_step_records_are_window_means_not_keras_running_means(tmp_path)
         running_mean = sum(losses[:k]) / k  # what Keras hands the callback
         if k % 2 == 0:
             windows.append(log.window_means(k, {"d_loss": running_mean, "d_dropout": 0.5}))
-    assert [w["d_loss"] for w in windows] == pytest.approx([3.0, 3.0, 2.0])
+    assert [w["d_loss"] for w in windows] == pytest.approx([3.0, 4.0, 2.0, 6.0])
     assert {w["d_dropout"] for w in windows} == {0.5}  # not a running mean: as logged
