@@ -46,6 +46,12 @@ first 100 epochs and then kept improving: over 400 epochs (seed 0) it reached 4.
 floor with all 10 classes covered (its 2s at 9.3% of the samples), against 7.73x and 9
 classes (2s at 3.8%) with the EMA alone; resumed to 800 epochs, it was ended by early
 stopping at epoch 483, with its best generator (epoch 423) at 4.72x (2s at 8.7%).
+InfoGAN's categorical code then did for the MLP what it did for the Fashion-MNIST DCGAN:
+with `--info-code 10` added (450 epochs, seed 0, bfloat16 on a Zen 4 EPYC, 11 minutes) the
+FCD of 500 samples was 234 against 402 at epoch 35 and 42.8 against 62.8 by epoch 275, and
+the run ended at 2.62x its floor (2.96x with the judge's seed 1), precision 0.88, recall
+0.68, every digit between 7.5% and 11.5% of the samples: the shipped vanilla GAN, and the
+first to meet its 4x bar.
 DiffAugment does not help the MLPs: with `--diff-augment translation,cutout` added to
 their EMA-only commands (400 epochs) the vanilla GAN reached 10.06x its floor with recall
 0.30 and the cGAN 6.12x with 90.6% conditional accuracy (EMA alone: 7.73x, 0.67; 2.37x,
